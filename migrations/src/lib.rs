@@ -1,0 +1,18 @@
+//! Weir's schema, as an ordered list of sea-orm migrations.
+//!
+//! The same migrations run on SQLite and PostgreSQL, so they use only the portable schema
+//! builder (no backend-specific SQL). One file per change; never edit a released migration,
+//! add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_core::Migration)]
+    }
+}

@@ -1,0 +1,140 @@
+//! The one place where errors become HTTP statuses and GraphQL error codes.
+//!
+//! Clients get a stable code and a message that says what is wrong and where. Internal
+//! failures (database, I/O) are logged with their details and answered with a generic message:
+//! nothing about the server's internals reaches a client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use async_graphql::ErrorExtensions;
+use axum::Json;
+use serde_json::json;
+use tracing::error;
+
+use crate::ingest::IngestError;
+use crate::lineage::LineageError;
+use crate::openlineage::ParseError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not an acceptable OpenLineage event; `path` says where.
+    #[error("{0}")]
+    InvalidEvent(ParseError),
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported Content-Encoding `{0}`: send identity or gzip")]
+    UnsupportedEncoding(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Details are logged where the error is created or converted, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidEvent(_) => "INVALID_EVENT",
+            ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::UnsupportedEncoding(_) => "UNSUPPORTED_ENCODING",
+            ApiError::BadRequest(_) => "BAD_USER_INPUT",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidEvent(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Where in the request the problem is, when known (a JSON field path).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidEvent(e) if !e.path.is_empty() => Some(&e.path),
+            _ => None,
+        }
+    }
+
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
+        error!(error = %err, "{context}");
+        ApiError::Internal(format!("{context}: {err}"))
+    }
+
+    /// The GraphQL form: same message, `extensions.code`, and `extensions.path` when known.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let code = self.code();
+        let path = self.path().map(str::to_string);
+        let message = match &self {
+            ApiError::InvalidEvent(e) => e.message.clone(),
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(path) = &path {
+                ext.set("field", path.as_str());
+            }
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "code": self.code(), "message": match &self {
+            ApiError::InvalidEvent(e) => e.message.clone(),
+            other => other.to_string(),
+        }});
+        if let Some(path) = self.path() {
+            body["path"] = json!(path);
+        }
+        (self.status(), Json(json!({ "error": body }))).into_response()
+    }
+}
+
+impl From<ParseError> for ApiError {
+    fn from(e: ParseError) -> Self {
+        ApiError::InvalidEvent(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal("database failure", e)
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        ApiError::internal("ingest failure", e)
+    }
+}
+
+impl From<LineageError> for ApiError {
+    fn from(e: LineageError) -> Self {
+        match e {
+            LineageError::NotFound(id) => ApiError::NotFound(format!("no dataset or job with id `{id}`")),
+            LineageError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Lets resolvers use `?` on domain results: every error goes through [`ApiError`].
+pub type GqlResult<T> = Result<T, async_graphql::Error>;
+
+pub trait IntoGql<T> {
+    fn gql(self) -> GqlResult<T>;
+}
+
+impl<T, E: Into<ApiError>> IntoGql<T> for Result<T, E> {
+    fn gql(self) -> GqlResult<T> {
+        self.map_err(|e| e.into().into_graphql())
+    }
+}

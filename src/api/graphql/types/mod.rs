@@ -1,0 +1,26 @@
+//! GraphQL output types. Each wraps a domain type and resolves its relations through the
+//! request's DataLoaders; none exposes a database row.
+
+mod dataset;
+mod job;
+mod lineage;
+mod run;
+
+pub use dataset::DatasetObject;
+pub use job::JobObject;
+pub use lineage::{ColumnLineageEdgeObject, LineageDirection, LineageGraphObject, NodeKindGql, SearchResult};
+pub use run::RunObject;
+
+use async_graphql::Context;
+
+use super::loaders::Loaders;
+use crate::api::AppState;
+use crate::api::error::{ApiError, GqlResult};
+
+pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> GqlResult<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| ApiError::internal("graphql context", "loaders missing").into_graphql())
+}
+
+pub(crate) fn state<'a>(ctx: &'a Context<'_>) -> GqlResult<&'a AppState> {
+    ctx.data::<AppState>().map_err(|_| ApiError::internal("graphql context", "state missing").into_graphql())
+}

@@ -1,0 +1,77 @@
+//! `POST /api/v1/lineage` and `POST /api/v1/lineage/batch`, as OpenLineage clients call them.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::body::read_body;
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::ingest::{IngestOutcome, ingest};
+use crate::openlineage::{parse_batch, parse_event};
+
+/// One event. 201 once it is committed (as Marquez answers), also for a duplicate, so a client
+/// that retries after a lost response gets success without the event counting twice.
+pub async fn post_event(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
+    let event = parse_event(&bytes)?;
+    let outcome = ingest(&state.store, &event, Utc::now()).await?;
+    let status = match outcome {
+        IngestOutcome::Stored => "stored",
+        IngestOutcome::Duplicate => "duplicate",
+    };
+    Ok((StatusCode::CREATED, Json(json!({ "status": status }))))
+}
+
+/// A JSON array of events, each parsed and stored on its own; the answer follows the spec's
+/// `OpenLineage.yml`: a summary and the index and reason of each failed event.
+pub async fn post_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
+    let events = parse_batch(&bytes)?;
+    let received = events.len();
+    let mut failed = Vec::new();
+    let mut retriable = 0;
+    for (index, parsed) in events.into_iter().enumerate() {
+        let event = match parsed {
+            Ok(event) => event,
+            Err(err) => {
+                let mut entry = json!({ "index": index, "reason": err.message, "retriable": false });
+                if !err.path.is_empty() {
+                    entry["path"] = json!(err.path);
+                }
+                failed.push(entry);
+                continue;
+            }
+        };
+        if let Err(err) = ingest(&state.store, &event, Utc::now()).await {
+            // Logged by the conversion; the client only learns it may retry this one.
+            let _ = ApiError::from(err);
+            retriable += 1;
+            failed.push(json!({ "index": index, "reason": "Server error", "retriable": true }));
+        }
+    }
+    let failed_count = failed.len();
+    let body = json!({
+        "status": if failed_count == 0 { "success" } else { "partial_success" },
+        "summary": {
+            "received": received,
+            "successful": received - failed_count,
+            "failed": failed_count,
+            "retriable": retriable,
+            "non_retriable": failed_count - retriable,
+        },
+        "failed_events": failed,
+    });
+    Ok((StatusCode::OK, Json(body)))
+}

@@ -1,0 +1,4 @@
+//! Plain HTTP endpoints: OpenLineage ingestion and health probes.
+mod body;
+pub mod health;
+pub mod ingest;

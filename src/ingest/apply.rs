@@ -1,0 +1,301 @@
+//! Applying one parsed event to the graph, inside the ingest transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::edges::{self, IoSet};
+use super::run_state::{next_state, state_of};
+use super::versioning::version_key;
+use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, MetricObservation, RunState};
+use crate::openlineage::{facets, Dataset, Event, RunEventType};
+use crate::store::{RunRecord, StoreError, WriteTx, merge_facets};
+
+pub struct Context<'a> {
+    pub tx: &'a WriteTx,
+    pub event: &'a Event,
+    pub now: DateTime<Utc>,
+    pub event_hash: &'a str,
+}
+
+/// Where a dataset's evidence came from: a run, or a run-less event.
+struct Evidence<'a> {
+    key: String,
+    run_id: Option<&'a str>,
+    at: DateTime<Utc>,
+}
+
+pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
+    let (Some(run), Some(job)) = (&ctx.event.run, &ctx.event.job) else {
+        return Err(StoreError::Corrupt("a RunEvent without run or job reached ingest".into()));
+    };
+    let tx = ctx.tx;
+    let at = ctx.event.event_time;
+    let mut job_state = tx.lock_job(&job.namespace, &job.name, ctx.now).await?;
+    merge_facets(&mut job_state.facets, &job.facets);
+
+    let parent = facets::parent(&run.facets);
+    if let Some(parent) = &parent {
+        let is_self = parent.job_namespace == job.namespace && parent.job_name == job.name;
+        if !is_self {
+            job_state.parent_job_id = Some(tx.ensure_job(&parent.job_namespace, &parent.job_name, ctx.now).await?);
+        }
+    }
+
+    let run_id = run.run_id.to_string();
+    let existing = tx.lock_run(&run_id).await?;
+    let is_new = existing.is_none();
+    let mut record = existing.unwrap_or_else(|| RunRecord {
+        id: run_id.clone(),
+        raw_run_id: run.raw_run_id.clone(),
+        job_id: job_state.id,
+        state: ctx.event.event_type.map_or(RunState::Other, state_of),
+        state_time: at,
+        first_event_time: at,
+        started_at: None,
+        ended_at: None,
+        nominal_start_time: None,
+        nominal_end_time: None,
+        error_message: None,
+        parent_run_id: None,
+        facets: serde_json::Value::Object(Default::default()),
+    });
+    if !is_new {
+        if let Some(state) = next_state(record.state, record.state_time, ctx.event.event_type, at) {
+            record.state = state;
+            record.state_time = at;
+        }
+    }
+    record.first_event_time = record.first_event_time.min(at);
+    match ctx.event.event_type {
+        Some(RunEventType::Start) => {
+            record.started_at = Some(record.started_at.map_or(at, |t| t.min(at)));
+        }
+        Some(t) if t.is_terminal() && record.state.is_terminal() && record.state_time == at => {
+            record.ended_at = Some(at);
+        }
+        _ => {}
+    }
+    if let Some((start, end)) = facets::nominal_time(&run.facets) {
+        record.nominal_start_time = Some(start);
+        record.nominal_end_time = end;
+    }
+    if let Some(message) = facets::error_message(&run.facets) {
+        record.error_message = Some(message);
+    }
+    if let Some(parent) = &parent {
+        record.parent_run_id = Some(parent.run_id.to_string());
+    }
+    merge_facets(&mut record.facets, &run.facets);
+    tx.save_run(&record, is_new, ctx.now).await?;
+
+    if job_state.latest_run_time.is_none_or(|t| record.first_event_time >= t) {
+        job_state.latest_run_id = Some(run_id.clone());
+        job_state.latest_run_time = Some(record.first_event_time);
+    }
+
+    let evidence = Evidence { key: run_id.clone(), run_id: Some(&run_id), at };
+    let wrote_successfully = record.state == RunState::Complete;
+    let reported = datasets(ctx, &evidence, wrote_successfully).await?;
+    let (input_ids, _) = split(&reported);
+    run_test_facet(ctx, &run.facets, &evidence, &input_ids).await?;
+
+    let all = tx.run_io_of(&run_id).await?;
+    let io = IoSet { key: format!("run:{run_id}"), time: record.first_event_time, seen: at, all: &all, reported: &reported };
+    edges::update(tx, &mut job_state, io).await?;
+    tx.save_job(&job_state, ctx.now).await
+}
+
+pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
+    let Some(dataset) = &ctx.event.dataset else {
+        return Err(StoreError::Corrupt("a DatasetEvent without dataset reached ingest".into()));
+    };
+    let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
+    let id = apply_dataset(ctx, dataset, &evidence, false).await?.0;
+    column_lineage(ctx, id, dataset).await
+}
+
+/// A JobEvent declares the job's inputs and outputs without a run (static lineage).
+pub async fn job_event(ctx: &Context<'_>) -> Result<(), StoreError> {
+    let Some(job) = &ctx.event.job else {
+        return Err(StoreError::Corrupt("a JobEvent without job reached ingest".into()));
+    };
+    let tx = ctx.tx;
+    let mut job_state = tx.lock_job(&job.namespace, &job.name, ctx.now).await?;
+    merge_facets(&mut job_state.facets, &job.facets);
+    let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
+    let reported = datasets(ctx, &evidence, false).await?;
+    let io = IoSet {
+        key: format!("job-event:{}", ctx.event_hash),
+        time: ctx.event.event_time,
+        seen: ctx.event.event_time,
+        all: &reported,
+        reported: &reported,
+    };
+    edges::update(tx, &mut job_state, io).await?;
+    tx.save_job(&job_state, ctx.now).await
+}
+
+/// Applies every input and output of the event, in a fixed order (namespace, name) so that
+/// concurrent transactions lock dataset rows in the same order and cannot deadlock.
+async fn datasets(
+    ctx: &Context<'_>,
+    evidence: &Evidence<'_>,
+    wrote_successfully: bool,
+) -> Result<Vec<(DatasetId, Direction)>, StoreError> {
+    let mut all: Vec<(Direction, &Dataset)> = ctx
+        .event
+        .inputs
+        .iter()
+        .map(|d| (Direction::Input, d))
+        .chain(ctx.event.outputs.iter().map(|d| (Direction::Output, d)))
+        .collect();
+    all.sort_by(|a, b| (&a.1.namespace, &a.1.name).cmp(&(&b.1.namespace, &b.1.name)));
+    let mut reported = Vec::with_capacity(all.len());
+    for (direction, dataset) in all {
+        let is_write = direction == Direction::Output && wrote_successfully;
+        let (id, version_id) = apply_dataset(ctx, dataset, evidence, is_write).await?;
+        if let Some(run_id) = evidence.run_id {
+            let facets = match direction {
+                Direction::Input => &dataset.input_facets,
+                Direction::Output => &dataset.output_facets,
+            };
+            ctx.tx.upsert_run_io(run_id, id, direction, facets, version_id, evidence.at).await?;
+        }
+        if direction == Direction::Output {
+            column_lineage(ctx, id, dataset).await?;
+        }
+        if !reported.contains(&(id, direction)) {
+            reported.push((id, direction));
+        }
+    }
+    Ok(reported)
+}
+
+/// Upserts one dataset with its facets, version, aliases and quality evidence. Returns its id
+/// and the version the event saw.
+async fn apply_dataset(
+    ctx: &Context<'_>,
+    dataset: &Dataset,
+    evidence: &Evidence<'_>,
+    is_successful_write: bool,
+) -> Result<(DatasetId, Option<i64>), StoreError> {
+    let tx = ctx.tx;
+    let at = evidence.at;
+    let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
+    merge_facets(&mut state.facets, &dataset.facets);
+
+    let mut version_id = state.current_version_id;
+    if let Some((key, schema_hash)) = version_key(&dataset.facets) {
+        if state.current_version.as_deref() != Some(key.as_str()) {
+            let schema = dataset.facets.get("schema").and_then(|s| s.get("fields")).cloned();
+            let id = tx
+                .insert_version(state.id, &key, schema_hash.as_deref(), schema.clone(), evidence.run_id, at)
+                .await?;
+            version_id = Some(id);
+            // A late event about an older version goes into history, not on top.
+            if state.current_version_time.is_none_or(|t| at >= t) {
+                state.current_version_id = Some(id);
+                state.current_version = Some(key);
+                state.current_version_time = Some(at);
+                if schema.is_some() {
+                    state.schema_fields = schema;
+                }
+            }
+        }
+    }
+
+    for (namespace, name) in facets::symlinks(&dataset.facets) {
+        if namespace != dataset.namespace || name != dataset.name {
+            tx.add_alias(&namespace, &name, state.id, ctx.now).await?;
+        }
+    }
+
+    for metric in facets::metrics(dataset) {
+        let observation = MetricObservation {
+            dataset_id: state.id,
+            run_id: evidence.run_id.map(str::to_string),
+            source: metric.source.to_string(),
+            column: metric.column,
+            metric: metric.metric,
+            value: metric.value,
+            observed_at: at,
+        };
+        tx.upsert_metric(&evidence.key, &observation).await?;
+    }
+    for assertion in facets::assertions(dataset) {
+        store_assertion(tx, state.id, evidence, assertion).await?;
+    }
+
+    if is_successful_write && state.last_written_at.is_none_or(|t| at >= t) {
+        state.last_written_at = Some(at);
+        state.last_writer_run_id = evidence.run_id.map(str::to_string);
+    }
+    tx.save_dataset(&state, ctx.now).await?;
+    Ok((state.id, version_id))
+}
+
+async fn store_assertion(
+    tx: &WriteTx,
+    dataset_id: DatasetId,
+    evidence: &Evidence<'_>,
+    assertion: facets::Assertion,
+) -> Result<(), StoreError> {
+    let observation = AssertionObservation {
+        dataset_id,
+        run_id: evidence.run_id.map(str::to_string),
+        source: assertion.source.to_string(),
+        assertion: assertion.assertion,
+        column: assertion.column,
+        success: assertion.success,
+        severity: assertion.severity,
+        details: assertion.details,
+        observed_at: evidence.at,
+    };
+    tx.upsert_assertion(&evidence.key, &observation).await
+}
+
+/// The `test` run facet (dbt) records test results without always naming the dataset; when it
+/// does not, they belong to the run's single input (a dbt test job reads the model it tests).
+async fn run_test_facet(
+    ctx: &Context<'_>,
+    run_facets: &crate::openlineage::Facets,
+    evidence: &Evidence<'_>,
+    inputs: &[DatasetId],
+) -> Result<(), StoreError> {
+    for test in facets::run_test_assertions(run_facets) {
+        let dataset_id = match &test.dataset {
+            Some((namespace, name)) => ctx.tx.upsert_dataset(namespace, name, ctx.now).await?.id,
+            None if inputs.len() == 1 => inputs[0],
+            None => continue,
+        };
+        store_assertion(ctx.tx, dataset_id, evidence, test.assertion).await?;
+    }
+    Ok(())
+}
+
+async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset) -> Result<(), StoreError> {
+    for entry in facets::column_lineage(&dataset.facets) {
+        for input in entry.inputs {
+            let input_id = if input.namespace == dataset.namespace && input.name == dataset.name {
+                output
+            } else {
+                ctx.tx.upsert_dataset(&input.namespace, &input.name, ctx.now).await?.id
+            };
+            let edge = ColumnEdge {
+                dataset_id: output,
+                field: entry.output_field.clone(),
+                input_dataset_id: input_id,
+                input_field: input.field,
+                transformation_type: input.transformation_type,
+                transformation_subtype: input.transformation_subtype,
+                description: input.description,
+            };
+            ctx.tx.upsert_column_edge(&edge, ctx.event.event_time).await?;
+        }
+    }
+    Ok(())
+}
+
+fn split(reported: &[(DatasetId, Direction)]) -> (Vec<DatasetId>, Vec<DatasetId>) {
+    let pick = |d: Direction| reported.iter().filter(|r| r.1 == d).map(|r| r.0).collect();
+    (pick(Direction::Input), pick(Direction::Output))
+}

@@ -1,0 +1,75 @@
+//! Keeping each job's current lineage edges in step with its most recent inputs and outputs.
+//!
+//! An "IO set" is what one run (or one static JobEvent) says the job reads and writes. The
+//! current graph is each job's latest IO set by event time. A newer IO set retires the edges it
+//! no longer has (at its own time, so `lineage(asOf:)` can still see them before that); an older
+//! one arriving late only fills in history; events of the same run add to the same set.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{DatasetId, Direction};
+use crate::store::{JobState, StoreError, WriteTx};
+
+pub struct IoSet<'a> {
+    /// `run:<uuid>` or `job-event:<hash>`.
+    pub key: String,
+    /// When the IO set began: the run's earliest event, or the JobEvent's time.
+    pub time: DateTime<Utc>,
+    /// When this particular event happened.
+    pub seen: DateTime<Utc>,
+    /// Everything in the set so far (for a run: over all of its events).
+    pub all: &'a [(DatasetId, Direction)],
+    /// What this event reported.
+    pub reported: &'a [(DatasetId, Direction)],
+}
+
+pub async fn update(tx: &WriteTx, job: &mut JobState, io: IoSet<'_>) -> Result<(), StoreError> {
+    if io.reported.is_empty() {
+        // An event that names no datasets says nothing about the job's IO.
+        return Ok(());
+    }
+    let current = tx.current_edges(job.id).await?;
+    let find = |ds: DatasetId, dir: Direction| current.iter().find(|e| e.dataset_id == ds && e.direction == dir);
+
+    if job.current_io_key.as_deref() == Some(io.key.as_str()) {
+        for &(ds, dir) in io.reported {
+            match find(ds, dir) {
+                Some(edge) => {
+                    tx.touch_edge(edge.id, edge.first_seen.min(io.time), edge.last_seen.max(io.seen)).await?
+                }
+                None => tx.insert_edge(job.id, ds, dir, io.time, io.seen, None).await?,
+            }
+        }
+        job.current_io_time = Some(job.current_io_time.map_or(io.time, |t| t.min(io.time)));
+        return Ok(());
+    }
+
+    let is_newer = job.current_io_time.is_none_or(|t| io.time >= t);
+    if is_newer {
+        for edge in &current {
+            if io.all.contains(&(edge.dataset_id, edge.direction)) {
+                tx.touch_edge(edge.id, edge.first_seen, edge.last_seen.max(io.seen)).await?;
+            } else {
+                tx.retire_edge(edge.id, io.time).await?;
+            }
+        }
+        for &(ds, dir) in io.all {
+            if find(ds, dir).is_none() {
+                tx.insert_edge(job.id, ds, dir, io.time, io.seen, None).await?;
+            }
+        }
+        job.current_io_key = Some(io.key);
+        job.current_io_time = Some(io.time);
+        return Ok(());
+    }
+
+    // A run older than the current IO set: it is history. Its edges that are still current
+    // existed earlier than we knew; the others existed until the current set replaced them.
+    for &(ds, dir) in io.reported {
+        match find(ds, dir) {
+            Some(edge) => tx.touch_edge(edge.id, edge.first_seen.min(io.time), edge.last_seen).await?,
+            None => tx.insert_edge(job.id, ds, dir, io.time, io.seen, job.current_io_time).await?,
+        }
+    }
+    Ok(())
+}

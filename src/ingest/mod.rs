@@ -1,0 +1,100 @@
+//! Ingestion: one OpenLineage event becomes one database transaction.
+//!
+//! The transaction archives the raw event, then applies it to the graph (namespaces, jobs,
+//! runs, datasets, versions, edges, column lineage) and stores its quality evidence. It either
+//! commits whole or not at all, and the caller acknowledges the event only after the commit.
+//! A raw event already in the archive (same canonical JSON) is a client retry: nothing changes.
+
+mod apply;
+mod archive;
+mod edges;
+pub mod run_state;
+mod versioning;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use tracing::warn;
+
+pub use archive::unarchive;
+
+use crate::openlineage::{Event, EventKind};
+use crate::store::{InsertedRaw, Store, StoreError};
+
+/// What happened to an accepted event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// Stored and applied.
+    Stored,
+    /// Already stored earlier (a retry): nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not archive event: {0}")]
+    Archive(#[from] std::io::Error),
+}
+
+/// How many times a transaction that lost a race with a concurrent writer is run again.
+const MAX_ATTEMPTS: usize = 5;
+
+/// Stores `event` and applies it, in one transaction. `received_at` is the server's clock.
+pub async fn ingest(store: &Store, event: &Event, received_at: DateTime<Utc>) -> Result<IngestOutcome, IngestError> {
+    let archived = archive::archive(&event.raw)?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match ingest_once(store, event, &archived, received_at).await {
+            Err(IngestError::Store(err)) if err.is_retryable() && attempt < MAX_ATTEMPTS => {
+                warn!(attempt, error = %err, "ingest transaction conflicted; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn ingest_once(
+    store: &Store,
+    event: &Event,
+    archived: &archive::Archived,
+    received_at: DateTime<Utc>,
+) -> Result<IngestOutcome, IngestError> {
+    let tx = store.begin_write().await?;
+    let run_id = event.run.as_ref().map(|r| r.run_id.to_string());
+    let inserted = tx
+        .insert_raw_event(InsertedRaw {
+            event_hash: &archived.hash,
+            kind: kind_name(event.kind),
+            event_time: event.event_time,
+            received_at,
+            run_id: run_id.as_deref(),
+            job_namespace: event.job.as_ref().map(|j| j.namespace.as_str()),
+            job_name: event.job.as_ref().map(|j| j.name.as_str()),
+            raw_bytes: archived.raw_bytes,
+            payload: archived.payload.clone(),
+        })
+        .await?;
+    if !inserted {
+        tx.rollback().await?;
+        return Ok(IngestOutcome::Duplicate);
+    }
+    let ctx = apply::Context { tx: &tx, event, now: received_at, event_hash: &archived.hash };
+    match event.kind {
+        EventKind::Run => apply::run_event(&ctx).await?,
+        EventKind::Dataset => apply::dataset_event(&ctx).await?,
+        EventKind::Job => apply::job_event(&ctx).await?,
+    }
+    tx.commit().await?;
+    Ok(IngestOutcome::Stored)
+}
+
+fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Run => "RunEvent",
+        EventKind::Dataset => "DatasetEvent",
+        EventKind::Job => "JobEvent",
+    }
+}

@@ -1,0 +1,30 @@
+//! Weir: a data quality and lineage metadata service for OpenLineage pipelines.
+//!
+//! Where things live:
+//! * [`openlineage`] — our serde models of OpenLineage events and facets, and the lenient
+//!   parsing rules real emitters need.
+//! * [`ingest`] — one event becomes one transaction of graph changes and quality observations.
+//! * [`lineage`] — graph walks (up/downstream, depth, as-of) and column lineage.
+//! * [`model`] — the domain types every layer shares.
+//! * [`store`] — sea-orm over SQLite/PostgreSQL; entities stay private to it.
+//! * [`api`] — axum routes (REST ingestion, health) and GraphQL; converts wire <-> domain.
+//! * [`app`] — [`app::App::build`]: the server that `main` and the integration tests run.
+//! * [`config`], [`cli`], [`telemetry`] — process setup.
+//!
+//! An event's path: `api::rest::ingest` reads and size-checks the body, `openlineage::parse_event`
+//! validates it, `ingest::ingest` archives and applies it in one transaction through
+//! `store::WriteTx`, and only then does the API answer 201.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod ingest;
+pub mod lineage;
+pub mod model;
+pub mod openlineage;
+pub mod store;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

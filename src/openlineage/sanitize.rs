@@ -1,0 +1,85 @@
+//! Python's `json.dumps` writes non-finite floats as bare `NaN`, `Infinity` and `-Infinity`
+//! (not JSON), and `openlineage-python` sends whatever a metric computed, so a NaN mean must not
+//! turn a whole event into a 400. We rewrite those tokens to `null` before parsing: a metric that
+//! is not a number is "no value", which is what `null` means to the facet readers.
+
+use std::borrow::Cow;
+
+/// Replaces bare `NaN`, `Infinity` and `-Infinity` tokens outside strings with `null`.
+///
+/// A byte scanner rather than a regex, because the same words inside strings (a SQL query or a
+/// description saying "NaN") must stay untouched; it tracks string state and backslash escapes.
+/// Works on bytes: UTF-8 continuation bytes never equal an ASCII byte, so no char is split.
+/// Borrows when there is nothing to replace, which is the normal case.
+pub(crate) fn replace_non_finite(body: &[u8]) -> Cow<'_, [u8]> {
+    const TOKENS: [&[u8]; 3] = [b"NaN", b"Infinity", b"-Infinity"];
+    let mut out: Option<Vec<u8>> = None;
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < body.len() {
+        let byte = body[i];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if let Some(token) = TOKENS.iter().find(|t| body[i..].starts_with(t)) {
+            // Lazily copy what was scanned so far; only events that need it pay for the copy.
+            let buf = out.get_or_insert_with(|| body[..i].to_vec());
+            buf.extend_from_slice(b"null");
+            i += token.len();
+            continue;
+        }
+        if let Some(buf) = out.as_mut() {
+            buf.push(byte);
+        }
+        i += 1;
+    }
+    match out {
+        Some(buf) => Cow::Owned(buf),
+        None => Cow::Borrowed(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_non_finite;
+    use std::borrow::Cow;
+
+    fn run(s: &str) -> String {
+        String::from_utf8(replace_non_finite(s.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn replaces_bare_tokens() {
+        assert_eq!(
+            run(r#"{"a":NaN,"b":[Infinity, -Infinity],"c":-1}"#),
+            r#"{"a":null,"b":[null, null],"c":-1}"#
+        );
+    }
+
+    #[test]
+    fn leaves_strings_and_escapes_alone() {
+        let s = r#"{"q":"x = NaN or Infinity","e":"a \"NaN\" \\","k":NaN,"NaN":"-Infinity"}"#;
+        assert_eq!(
+            run(s),
+            r#"{"q":"x = NaN or Infinity","e":"a \"NaN\" \\","k":null,"NaN":"-Infinity"}"#
+        );
+        assert_eq!(
+            run(r#"{"é":"ü NaN",  "x":Infinity}"#),
+            r#"{"é":"ü NaN",  "x":null}"#
+        );
+    }
+
+    #[test]
+    fn borrows_when_nothing_to_replace() {
+        assert!(matches!(
+            replace_non_finite(br#"{"a":"NaN"}"#),
+            Cow::Borrowed(_)
+        ));
+    }
+}

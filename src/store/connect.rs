@@ -1,0 +1,69 @@
+//! Opening the database and running migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+
+use super::{Backend, Store, StoreError};
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc`, `sqlite::memory:`, `postgres://...`).
+    ///
+    /// SQLite runs in WAL mode with `synchronous=FULL`, so a committed event survives a power
+    /// cut: an event is acknowledged only after commit, and that promise must hold.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        match backend {
+            Backend::Sqlite => {
+                // An in-memory database exists per connection: keep exactly one.
+                let max = if url.contains(":memory:") { 1 } else { 8 };
+                options.max_connections(max).min_connections(1);
+                options.map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
+                    opts.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Full)
+                        .busy_timeout(Duration::from_secs(30))
+                        .foreign_keys(true)
+                        .create_if_missing(true)
+                });
+            }
+            Backend::Postgres => {
+                options.max_connections(16).min_connections(1);
+            }
+        }
+        // Validate the URL early so that a typo gives a clear message, not a pool timeout.
+        if backend == Backend::Sqlite && !url.contains(":memory:") {
+            SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+        }
+        let db = Database::connect(options).await?;
+        Ok(Store { db, backend })
+    }
+
+    /// Applies every pending migration. Safe to run on every start and from several replicas
+    /// (the migrator runs in a transaction on PostgreSQL).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// True when the database answers and no migration is pending.
+    pub async fn is_ready(&self) -> Result<bool, StoreError> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        let pending = Migrator::get_pending_migrations(&self.db).await?;
+        Ok(pending.is_empty())
+    }
+}

@@ -1,0 +1,146 @@
+//! Row -> domain type conversions, so entity types never leave the store.
+
+use super::entities::{
+    assertion_observation, column_lineage, dataset, dataset_version, job, lineage_edge,
+    metric_observation, run, run_io,
+};
+use crate::model::*;
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+impl From<dataset::Model> for Dataset {
+    fn from(r: dataset::Model) -> Self {
+        Dataset {
+            id: DatasetId(r.id),
+            namespace: r.namespace,
+            name: r.name,
+            facets: r.facets,
+            schema_fields: r.schema_fields,
+            current_version_id: r.current_version_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_written_at: r.last_written_at,
+            last_writer_run_id: r.last_writer_run_id,
+        }
+    }
+}
+
+impl From<dataset_version::Model> for DatasetVersion {
+    fn from(r: dataset_version::Model) -> Self {
+        DatasetVersion {
+            id: r.id,
+            dataset_id: DatasetId(r.dataset_id),
+            version: r.version,
+            schema_fields: r.schema_fields,
+            run_id: r.run_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<job::Model> for Job {
+    fn from(r: job::Model) -> Self {
+        Job {
+            id: JobId(r.id),
+            namespace: r.namespace,
+            name: r.name,
+            parent_job_id: r.parent_job_id.map(JobId),
+            facets: r.facets,
+            latest_run_id: r.latest_run_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<run::Model> for Run {
+    fn from(r: run::Model) -> Self {
+        Run {
+            id: r.id,
+            raw_run_id: r.raw_run_id,
+            job_id: JobId(r.job_id),
+            state: RunState::parse(&r.state),
+            state_time: r.state_time,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            nominal_start_time: r.nominal_start_time,
+            nominal_end_time: r.nominal_end_time,
+            error_message: r.error_message,
+            parent_run_id: r.parent_run_id,
+            facets: r.facets,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<run_io::Model> for RunIo {
+    fn from(r: run_io::Model) -> Self {
+        RunIo {
+            run_id: r.run_id,
+            dataset_id: DatasetId(r.dataset_id),
+            direction: Direction::parse(&r.direction),
+            facets: r.facets,
+            first_seen: r.first_seen,
+        }
+    }
+}
+
+impl From<lineage_edge::Model> for Edge {
+    fn from(r: lineage_edge::Model) -> Self {
+        Edge {
+            job_id: JobId(r.job_id),
+            dataset_id: DatasetId(r.dataset_id),
+            direction: Direction::parse(&r.direction),
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            retired_at: r.retired_at,
+        }
+    }
+}
+
+impl From<column_lineage::Model> for ColumnEdge {
+    fn from(r: column_lineage::Model) -> Self {
+        ColumnEdge {
+            dataset_id: DatasetId(r.dataset_id),
+            field: r.field,
+            input_dataset_id: DatasetId(r.input_dataset_id),
+            input_field: r.input_field,
+            transformation_type: r.transformation_type,
+            transformation_subtype: r.transformation_subtype,
+            description: r.description,
+        }
+    }
+}
+
+impl From<metric_observation::Model> for MetricObservation {
+    fn from(r: metric_observation::Model) -> Self {
+        MetricObservation {
+            dataset_id: DatasetId(r.dataset_id),
+            run_id: r.run_id,
+            source: r.source,
+            column: non_empty(r.column_name),
+            metric: r.metric,
+            value: r.value,
+            observed_at: r.observed_at,
+        }
+    }
+}
+
+impl From<assertion_observation::Model> for AssertionObservation {
+    fn from(r: assertion_observation::Model) -> Self {
+        AssertionObservation {
+            dataset_id: DatasetId(r.dataset_id),
+            run_id: r.run_id,
+            source: r.source,
+            assertion: r.assertion,
+            column: non_empty(r.column_name),
+            success: r.success,
+            severity: r.severity,
+            details: r.details,
+            observed_at: r.observed_at,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Row of `datasets` (see the migration for what each column means).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "datasets")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub namespace: String,
+    pub name: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub facets: Json,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub schema_fields: Option<Json>,
+    pub current_version_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub last_written_at: Option<DateTimeUtc>,
+    pub last_writer_run_id: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,38 @@
+//! Persistence: sea-orm over SQLite or PostgreSQL.
+//!
+//! Entities are private to this module. Everything else talks to the database through
+//! [`Store`] (reads) and [`WriteTx`] (one write transaction), which take and return the domain
+//! types of [`crate::model`].
+
+mod connect;
+mod convert;
+mod entities;
+mod error;
+mod read;
+mod write;
+
+pub use error::StoreError;
+pub use read::NameFilter;
+pub use write::{DatasetState, EdgeSpec, InsertedRaw, JobState, RunRecord, WriteTx, merge_facets};
+
+use sea_orm::DatabaseConnection;
+
+/// Which database engine a store runs on. Some statements (row locks, retries) differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}

@@ -1,0 +1,679 @@
+//! One write transaction: the primitive changes that ingestion composes.
+//!
+//! Ingestion decides *what* changes (state transitions, versions, current edges); this file
+//! only knows *how* to read and write the rows. Rows that several concurrent events may touch
+//! are created with `INSERT .. ON CONFLICT DO NOTHING` and then read back, and on PostgreSQL
+//! the job row is locked first (`FOR UPDATE`), so two events of one job apply one after the
+//! other while events of different jobs run in parallel.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use serde_json::Value;
+
+use super::entities::{
+    assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
+    lineage_edge, metric_observation, namespace, raw_event, run, run_io,
+};
+use super::{Store, StoreError};
+use crate::model::{
+    AssertionObservation, ColumnEdge, DatasetId, Direction, JobId, MetricObservation, RunState,
+};
+
+/// An open write transaction. Dropping it without [`WriteTx::commit`] rolls back.
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+}
+
+/// The raw event as it is archived.
+pub struct InsertedRaw<'a> {
+    pub event_hash: &'a str,
+    pub kind: &'a str,
+    pub event_time: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub run_id: Option<&'a str>,
+    pub job_namespace: Option<&'a str>,
+    pub job_name: Option<&'a str>,
+    pub raw_bytes: i64,
+    pub payload: Vec<u8>,
+}
+
+/// The mutable state of a job row, read under lock and written back by [`WriteTx::save_job`].
+#[derive(Debug, Clone)]
+pub struct JobState {
+    pub id: JobId,
+    pub parent_job_id: Option<JobId>,
+    pub facets: Value,
+    pub current_io_key: Option<String>,
+    pub current_io_time: Option<DateTime<Utc>>,
+    pub latest_run_id: Option<String>,
+    pub latest_run_time: Option<DateTime<Utc>>,
+}
+
+/// The mutable state of a dataset row.
+#[derive(Debug, Clone)]
+pub struct DatasetState {
+    pub id: DatasetId,
+    pub facets: Value,
+    pub schema_fields: Option<Value>,
+    pub current_version_id: Option<i64>,
+    pub current_version: Option<String>,
+    pub current_version_time: Option<DateTime<Utc>>,
+    pub last_written_at: Option<DateTime<Utc>>,
+    pub last_writer_run_id: Option<String>,
+}
+
+/// A run row as ingestion reads and writes it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: String,
+    pub raw_run_id: String,
+    pub job_id: JobId,
+    pub state: RunState,
+    pub state_time: DateTime<Utc>,
+    pub first_event_time: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub nominal_start_time: Option<DateTime<Utc>>,
+    pub nominal_end_time: Option<DateTime<Utc>>,
+    pub error_message: Option<String>,
+    pub parent_run_id: Option<String>,
+    pub facets: Value,
+}
+
+/// A current lineage edge of a job, as read for replacement.
+#[derive(Debug, Clone)]
+pub struct EdgeSpec {
+    pub id: i64,
+    pub dataset_id: DatasetId,
+    pub direction: Direction,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Rows inserted or updated at most once per event are small; the DB round trip dominates.
+impl Store {
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the write
+    /// lock up front: a deferred transaction that upgrades later can fail with SQLITE_BUSY
+    /// instead of waiting for the other writer.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let options = TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        };
+        let tx = self.db.begin_with_options(options).await?;
+        Ok(WriteTx { tx })
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    /// Archives the raw event. Returns false when an identical event is already stored
+    /// (a client retry): the caller then changes nothing else.
+    pub async fn insert_raw_event(&self, raw: InsertedRaw<'_>) -> Result<bool, StoreError> {
+        let row = raw_event::ActiveModel {
+            event_hash: Set(raw.event_hash.to_string()),
+            kind: Set(raw.kind.to_string()),
+            event_time: Set(raw.event_time),
+            received_at: Set(raw.received_at),
+            run_id: Set(raw.run_id.map(str::to_string)),
+            job_namespace: Set(raw.job_namespace.map(str::to_string)),
+            job_name: Set(raw.job_name.map(str::to_string)),
+            raw_bytes: Set(raw.raw_bytes),
+            payload: Set(raw.payload),
+            ..Default::default()
+        };
+        let inserted = raw_event::Entity::insert(row)
+            .on_conflict(OnConflict::column(raw_event::Column::EventHash).do_nothing().to_owned())
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    pub async fn ensure_namespace(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = namespace::ActiveModel {
+            name: Set(name.to_string()),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        namespace::Entity::insert(row)
+            .on_conflict(OnConflict::column(namespace::Column::Name).do_nothing().to_owned())
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates the job if needed and returns its state, locked until commit on PostgreSQL.
+    pub async fn lock_job(
+        &self,
+        namespace: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<JobState, StoreError> {
+        self.ensure_namespace(namespace, now).await?;
+        let row = job::ActiveModel {
+            namespace: Set(namespace.to_string()),
+            name: Set(name.to_string()),
+            facets: Set(Value::Object(Default::default())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        job::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([job::Column::Namespace, job::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        let found = job::Entity::find()
+            .filter(job::Column::Namespace.eq(namespace))
+            .filter(job::Column::Name.eq(name))
+            .lock_exclusive()
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
+        let latest_run_time = match &found.latest_run_id {
+            Some(run_id) => run::Entity::find_by_id(run_id.clone())
+                .one(&self.tx)
+                .await?
+                .map(|r| r.first_event_time),
+            None => None,
+        };
+        Ok(JobState {
+            id: JobId(found.id),
+            parent_job_id: found.parent_job_id.map(JobId),
+            facets: found.facets,
+            current_io_key: found.current_io_key,
+            current_io_time: found.current_io_time,
+            latest_run_id: found.latest_run_id,
+            latest_run_time,
+        })
+    }
+
+    pub async fn save_job(&self, state: &JobState, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = job::ActiveModel {
+            id: Set(state.id.0),
+            parent_job_id: Set(state.parent_job_id.map(|j| j.0)),
+            facets: Set(state.facets.clone()),
+            current_io_key: Set(state.current_io_key.clone()),
+            current_io_time: Set(state.current_io_time),
+            latest_run_id: Set(state.latest_run_id.clone()),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        row.update(&self.tx).await?;
+        Ok(())
+    }
+
+    /// The dataset an identity (or one of its aliases) names, created if it is new.
+    pub async fn upsert_dataset(
+        &self,
+        namespace: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DatasetState, StoreError> {
+        let existing = dataset::Entity::find()
+            .filter(dataset::Column::Namespace.eq(namespace))
+            .filter(dataset::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?;
+        let found = match existing {
+            Some(found) => found,
+            None => match self.alias_target(namespace, name).await? {
+                Some(found) => found,
+                None => self.insert_dataset(namespace, name, now).await?,
+            },
+        };
+        let (current_version, current_version_time) = match found.current_version_id {
+            Some(version_id) => dataset_version::Entity::find_by_id(version_id)
+                .one(&self.tx)
+                .await?
+                .map(|v| (Some(v.version), Some(v.created_at)))
+                .unwrap_or((None, None)),
+            None => (None, None),
+        };
+        Ok(DatasetState {
+            id: DatasetId(found.id),
+            facets: found.facets,
+            schema_fields: found.schema_fields,
+            current_version_id: found.current_version_id,
+            current_version,
+            current_version_time,
+            last_written_at: found.last_written_at,
+            last_writer_run_id: found.last_writer_run_id,
+        })
+    }
+
+    async fn alias_target(&self, namespace: &str, name: &str) -> Result<Option<dataset::Model>, StoreError> {
+        let alias = dataset_alias::Entity::find()
+            .filter(dataset_alias::Column::Namespace.eq(namespace))
+            .filter(dataset_alias::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?;
+        match alias {
+            Some(alias) => Ok(dataset::Entity::find_by_id(alias.dataset_id).one(&self.tx).await?),
+            None => Ok(None),
+        }
+    }
+
+    async fn insert_dataset(
+        &self,
+        namespace: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<dataset::Model, StoreError> {
+        self.ensure_namespace(namespace, now).await?;
+        let row = dataset::ActiveModel {
+            namespace: Set(namespace.to_string()),
+            name: Set(name.to_string()),
+            facets: Set(Value::Object(Default::default())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        dataset::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([dataset::Column::Namespace, dataset::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        dataset::Entity::find()
+            .filter(dataset::Column::Namespace.eq(namespace))
+            .filter(dataset::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))
+    }
+
+    pub async fn save_dataset(&self, state: &DatasetState, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = dataset::ActiveModel {
+            id: Set(state.id.0),
+            facets: Set(state.facets.clone()),
+            schema_fields: Set(state.schema_fields.clone()),
+            current_version_id: Set(state.current_version_id),
+            last_written_at: Set(state.last_written_at),
+            last_writer_run_id: Set(state.last_writer_run_id.clone()),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        row.update(&self.tx).await?;
+        Ok(())
+    }
+
+    /// Makes (namespace, name) another name of `target`, unless that identity is already a
+    /// dataset of its own or an alias of another one (first writer wins; never merges).
+    pub async fn add_alias(
+        &self,
+        namespace: &str,
+        name: &str,
+        target: DatasetId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let taken = dataset::Entity::find()
+            .filter(dataset::Column::Namespace.eq(namespace))
+            .filter(dataset::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?;
+        if taken.is_some() {
+            return Ok(());
+        }
+        let row = dataset_alias::ActiveModel {
+            namespace: Set(namespace.to_string()),
+            name: Set(name.to_string()),
+            dataset_id: Set(target.0),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        dataset_alias::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([dataset_alias::Column::Namespace, dataset_alias::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_version(
+        &self,
+        dataset_id: DatasetId,
+        version: &str,
+        schema_hash: Option<&str>,
+        schema_fields: Option<Value>,
+        run_id: Option<&str>,
+        created_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let row = dataset_version::ActiveModel {
+            dataset_id: Set(dataset_id.0),
+            version: Set(version.to_string()),
+            schema_hash: Set(schema_hash.map(str::to_string)),
+            schema_fields: Set(schema_fields),
+            run_id: Set(run_id.map(str::to_string)),
+            created_at: Set(created_at),
+            ..Default::default()
+        };
+        let inserted = row.insert(&self.tx).await?;
+        Ok(inserted.id)
+    }
+
+    /// The run, locked for the rest of the transaction on PostgreSQL.
+    pub async fn lock_run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let found = run::Entity::find_by_id(id.to_string())
+            .lock_exclusive()
+            .one(&self.tx)
+            .await?;
+        Ok(found.map(|r| RunRecord {
+            id: r.id,
+            raw_run_id: r.raw_run_id,
+            job_id: JobId(r.job_id),
+            state: RunState::parse(&r.state),
+            state_time: r.state_time,
+            first_event_time: r.first_event_time,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            nominal_start_time: r.nominal_start_time,
+            nominal_end_time: r.nominal_end_time,
+            error_message: r.error_message,
+            parent_run_id: r.parent_run_id,
+            facets: r.facets,
+        }))
+    }
+
+    /// Inserts a new run or writes back a changed one.
+    pub async fn save_run(&self, record: &RunRecord, is_new: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = run::ActiveModel {
+            id: Set(record.id.clone()),
+            raw_run_id: Set(record.raw_run_id.clone()),
+            job_id: Set(record.job_id.0),
+            state: Set(record.state.as_str().to_string()),
+            state_time: Set(record.state_time),
+            first_event_time: Set(record.first_event_time),
+            started_at: Set(record.started_at),
+            ended_at: Set(record.ended_at),
+            nominal_start_time: Set(record.nominal_start_time),
+            nominal_end_time: Set(record.nominal_end_time),
+            error_message: Set(record.error_message.clone()),
+            parent_run_id: Set(record.parent_run_id.clone()),
+            facets: Set(record.facets.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        if is_new {
+            run::Entity::insert(row).exec_without_returning(&self.tx).await?;
+        } else {
+            let mut row = row;
+            row.created_at = sea_orm::ActiveValue::NotSet;
+            row.update(&self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Records that a run read or wrote a dataset, merging the facets it reported.
+    pub async fn upsert_run_io(
+        &self,
+        run_id: &str,
+        dataset_id: DatasetId,
+        direction: Direction,
+        facets: &serde_json::Map<String, Value>,
+        version_id: Option<i64>,
+        seen: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let existing = run_io::Entity::find()
+            .filter(run_io::Column::RunId.eq(run_id))
+            .filter(run_io::Column::DatasetId.eq(dataset_id.0))
+            .filter(run_io::Column::Direction.eq(direction.as_str()))
+            .one(&self.tx)
+            .await?;
+        match existing {
+            Some(found) => {
+                let mut merged = found.facets.clone();
+                merge_facets(&mut merged, facets);
+                let first_seen = found.first_seen.min(seen);
+                let last_seen = found.last_seen.max(seen);
+                let mut row = found.into_active_model();
+                row.facets = Set(merged);
+                row.first_seen = Set(first_seen);
+                row.last_seen = Set(last_seen);
+                if version_id.is_some() {
+                    row.dataset_version_id = Set(version_id);
+                }
+                row.update(&self.tx).await?;
+            }
+            None => {
+                let row = run_io::ActiveModel {
+                    run_id: Set(run_id.to_string()),
+                    dataset_id: Set(dataset_id.0),
+                    direction: Set(direction.as_str().to_string()),
+                    dataset_version_id: Set(version_id),
+                    facets: Set(Value::Object(facets.clone())),
+                    first_seen: Set(seen),
+                    last_seen: Set(seen),
+                    ..Default::default()
+                };
+                row.insert(&self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything a run has read and written so far (over all of its events).
+    pub async fn run_io_of(&self, run_id: &str) -> Result<Vec<(DatasetId, Direction)>, StoreError> {
+        let rows = run_io::Entity::find()
+            .filter(run_io::Column::RunId.eq(run_id))
+            .all(&self.tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (DatasetId(r.dataset_id), Direction::parse(&r.direction)))
+            .collect())
+    }
+
+    pub async fn current_edges(&self, job_id: JobId) -> Result<Vec<EdgeSpec>, StoreError> {
+        let rows = lineage_edge::Entity::find()
+            .filter(lineage_edge::Column::JobId.eq(job_id.0))
+            .filter(lineage_edge::Column::RetiredAt.is_null())
+            .all(&self.tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EdgeSpec {
+                id: r.id,
+                dataset_id: DatasetId(r.dataset_id),
+                direction: Direction::parse(&r.direction),
+                first_seen: r.first_seen,
+                last_seen: r.last_seen,
+            })
+            .collect())
+    }
+
+    pub async fn insert_edge(
+        &self,
+        job_id: JobId,
+        dataset_id: DatasetId,
+        direction: Direction,
+        first_seen: DateTime<Utc>,
+        last_seen: DateTime<Utc>,
+        retired_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let row = lineage_edge::ActiveModel {
+            job_id: Set(job_id.0),
+            dataset_id: Set(dataset_id.0),
+            direction: Set(direction.as_str().to_string()),
+            first_seen: Set(first_seen),
+            last_seen: Set(last_seen),
+            retired_at: Set(retired_at),
+            ..Default::default()
+        };
+        lineage_edge::Entity::insert(row).exec_without_returning(&self.tx).await?;
+        Ok(())
+    }
+
+    pub async fn touch_edge(
+        &self,
+        edge_id: i64,
+        first_seen: DateTime<Utc>,
+        last_seen: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let row = lineage_edge::ActiveModel {
+            id: Set(edge_id),
+            first_seen: Set(first_seen),
+            last_seen: Set(last_seen),
+            ..Default::default()
+        };
+        row.update(&self.tx).await?;
+        Ok(())
+    }
+
+    pub async fn retire_edge(&self, edge_id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = lineage_edge::ActiveModel {
+            id: Set(edge_id),
+            retired_at: Set(Some(at)),
+            ..Default::default()
+        };
+        row.update(&self.tx).await?;
+        Ok(())
+    }
+
+    pub async fn upsert_column_edge(&self, edge: &ColumnEdge, seen: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = column_lineage::ActiveModel {
+            dataset_id: Set(edge.dataset_id.0),
+            field: Set(edge.field.clone()),
+            input_dataset_id: Set(edge.input_dataset_id.0),
+            input_field: Set(edge.input_field.clone()),
+            transformation_type: Set(edge.transformation_type.clone()),
+            transformation_subtype: Set(edge.transformation_subtype.clone()),
+            description: Set(edge.description.clone()),
+            first_seen: Set(seen),
+            last_seen: Set(seen),
+            ..Default::default()
+        };
+        use column_lineage::Column as C;
+        column_lineage::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([C::DatasetId, C::Field, C::InputDatasetId, C::InputField])
+                    .update_columns([
+                        C::TransformationType,
+                        C::TransformationSubtype,
+                        C::Description,
+                        C::LastSeen,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a metric value; the same (dataset, evidence, column, metric) is kept once.
+    pub async fn upsert_metric(&self, evidence_key: &str, m: &MetricObservation) -> Result<(), StoreError> {
+        let row = metric_observation::ActiveModel {
+            dataset_id: Set(m.dataset_id.0),
+            evidence_key: Set(evidence_key.to_string()),
+            run_id: Set(m.run_id.clone()),
+            source: Set(m.source.clone()),
+            column_name: Set(m.column.clone().unwrap_or_default()),
+            metric: Set(m.metric.clone()),
+            value: Set(m.value),
+            observed_at: Set(m.observed_at),
+            ..Default::default()
+        };
+        use metric_observation::Column as C;
+        metric_observation::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([C::DatasetId, C::EvidenceKey, C::ColumnName, C::Metric])
+                    .update_columns([C::Value, C::Source, C::ObservedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn upsert_assertion(&self, evidence_key: &str, a: &AssertionObservation) -> Result<(), StoreError> {
+        let row = assertion_observation::ActiveModel {
+            dataset_id: Set(a.dataset_id.0),
+            evidence_key: Set(evidence_key.to_string()),
+            run_id: Set(a.run_id.clone()),
+            source: Set(a.source.clone()),
+            assertion: Set(a.assertion.clone()),
+            column_name: Set(a.column.clone().unwrap_or_default()),
+            success: Set(a.success),
+            severity: Set(a.severity.clone()),
+            details: Set(a.details.clone()),
+            observed_at: Set(a.observed_at),
+            ..Default::default()
+        };
+        use assertion_observation::Column as C;
+        assertion_observation::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([C::DatasetId, C::EvidenceKey, C::Assertion, C::ColumnName])
+                    .update_columns([C::Success, C::Severity, C::Details, C::Source, C::ObservedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Latest value wins, facet by facet: a facet not repeated in a later event is kept.
+pub fn merge_facets(target: &mut Value, incoming: &serde_json::Map<String, Value>) {
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in incoming {
+            map.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+impl WriteTx {
+    /// The job's id, creating it if needed, without locking it (used for parent jobs, so an
+    /// event locks only its own job and lock order stays child -> nothing).
+    pub async fn ensure_job(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<JobId, StoreError> {
+        self.ensure_namespace(namespace, now).await?;
+        let row = job::ActiveModel {
+            namespace: Set(namespace.to_string()),
+            name: Set(name.to_string()),
+            facets: Set(Value::Object(Default::default())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        job::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([job::Column::Namespace, job::Column::Name])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        let found = job::Entity::find()
+            .filter(job::Column::Namespace.eq(namespace))
+            .filter(job::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
+        Ok(JobId(found.id))
+    }
+}
