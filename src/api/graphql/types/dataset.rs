@@ -68,7 +68,9 @@ pub struct DatasetAlias {
     name: String,
 }
 
+/// One metric value reported about the dataset.
 #[derive(SimpleObject)]
+#[graphql(name = "MetricObservation")]
 pub struct MetricObservationObject {
     metric: String,
     /// `null` for dataset-level metrics such as `row_count`.
@@ -80,7 +82,9 @@ pub struct MetricObservationObject {
     observed_at: DateTime<Utc>,
 }
 
+/// One external assertion (dbt test, Great Expectations expectation, ...) about the dataset.
 #[derive(SimpleObject)]
+#[graphql(name = "AssertionObservation")]
 pub struct AssertionObservationObject {
     assertion: String,
     column: Option<String>,
