@@ -5,6 +5,7 @@
 //! There is one wire struct per event kind: each states exactly which fields that kind requires,
 //! and fields a kind does not use (a `dataset` on a RunEvent) are not validated at all.
 
+use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, Unexpected};
 use serde_json::Value;
@@ -91,7 +92,9 @@ fn header(
     Event {
         kind,
         event_type: None,
-        event_time,
+        // Stored with microsecond precision on every backend (PostgreSQL's timestamptz limit),
+        // so the same event reads back the same from SQLite and PostgreSQL.
+        event_time: event_time.trunc_subsecs(6),
         producer,
         schema_url,
         run: None,

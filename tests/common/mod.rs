@@ -119,6 +119,38 @@ impl TestApp {
         })
     }
 
+    /// Stops the server gracefully and starts a new one on the same database (a restart).
+    pub async fn restart(mut self) -> TestApp {
+        self.shutdown_and_wait().await;
+        let mut config = Config::with_database(&self.database_url);
+        config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        let app = App::build(config).await.expect("App::build after restart");
+        let addr = app.local_addr().expect("bound address");
+        let (tx, rx) = oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        })));
+        self.shutdown = Some(tx);
+        self.addr = addr;
+        self.base = format!("http://{addr}");
+        self
+    }
+
+    /// Signals a graceful shutdown without waiting for it (to race it against requests).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the server has shut down after a shutdown was signalled.
+    pub async fn shutdown_and_wait(&mut self) {
+        self.begin_shutdown();
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+
     /// Asks the server to shut down gracefully and waits until it has.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

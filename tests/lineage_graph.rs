@@ -1,0 +1,266 @@
+//! The lineage graph as ingestion builds it and `lineage` / `columnLineage` walk it: depth,
+//! direction, as-of, out-of-order delivery, versions, aliases and parent jobs.
+
+mod common;
+
+use common::events::{dataset, run_event, run_id, schema};
+use common::{edge_list, node_ids};
+use serde_json::{Value, json};
+
+const LINEAGE: &str = r#"query($id: ID!, $dir: LineageDirection!, $depth: Int!, $asOf: DateTime) {
+  lineage(nodeId: $id, direction: $dir, depth: $depth, asOf: $asOf) { nodes { id kind namespace name } edges { from to } }
+}"#;
+
+async fn lineage(app: &common::TestApp, id: &str, dir: &str, depth: i32, as_of: Option<&str>) -> Value {
+    let data = app.query(LINEAGE, json!({"id": id, "dir": dir, "depth": depth, "asOf": as_of})).await;
+    data["lineage"].clone()
+}
+
+/// a -> j1 -> b -> j2 -> c -> j3 -> d
+async fn chain(app: &common::TestApp) {
+    for (job, input, output) in [("j1", "a", "b"), ("j2", "b", "c"), ("j3", "c", "d")] {
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", job), vec![dataset("wh", input)], vec![dataset("wh", output)])).await;
+    }
+}
+
+backend_tests! {
+    async fn depth_counts_job_hops_in_each_direction(app) {
+        chain(&app).await;
+        let g = lineage(&app, "dataset:wh:b", "BOTH", 1, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "job:etl:j1", "job:etl:j2"]);
+        assert_eq!(edge_list(&g), vec![
+            "dataset:wh:a -> job:etl:j1",
+            "dataset:wh:b -> job:etl:j2",
+            "job:etl:j1 -> dataset:wh:b",
+            "job:etl:j2 -> dataset:wh:c",
+        ]);
+
+        let g = lineage(&app, "dataset:wh:d", "UPSTREAM", 2, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:b", "dataset:wh:c", "dataset:wh:d", "job:etl:j2", "job:etl:j3"]);
+
+        let g = lineage(&app, "dataset:wh:a", "DOWNSTREAM", 20, None).await;
+        assert_eq!(node_ids(&g).len(), 7);
+        assert!(node_ids(&g).contains(&"dataset:wh:d".to_string()));
+
+        let g = lineage(&app, "dataset:wh:a", "UPSTREAM", 20, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:a"]);
+        assert_eq!(edge_list(&g), Vec::<String>::new());
+
+        let g = lineage(&app, "dataset:wh:b", "BOTH", 0, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:b"]);
+    }
+
+    async fn job_start_node_includes_its_own_datasets(app) {
+        chain(&app).await;
+        let g = lineage(&app, "job:etl:j2", "BOTH", 0, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:b", "dataset:wh:c", "job:etl:j2"]);
+        let g = lineage(&app, "job:etl:j2", "DOWNSTREAM", 1, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:c", "dataset:wh:d", "job:etl:j2", "job:etl:j3"]);
+        let node = g["nodes"].as_array().expect("nodes").iter().find(|n| n["id"] == "job:etl:j3").cloned();
+        assert_eq!(node, Some(json!({"id": "job:etl:j3", "kind": "JOB", "namespace": "etl", "name": "j3"})));
+    }
+
+    async fn both_directions_do_not_wander_into_siblings(app) {
+        // x feeds j_a (-> a_out) and j_b (-> b_out). From a_out, BOTH must not reach b_out.
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "j_a"), vec![dataset("wh", "x")], vec![dataset("wh", "a_out")])).await;
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "j_b"), vec![dataset("wh", "x")], vec![dataset("wh", "b_out")])).await;
+        let g = lineage(&app, "dataset:wh:a_out", "BOTH", 5, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:wh:a_out", "dataset:wh:x", "job:etl:j_a"]);
+    }
+
+    async fn namespaces_with_colons_resolve(app) {
+        let ns = "postgres://db:5432";
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("airflow", "dag.task"), vec![dataset(ns, "shop.public.orders")], vec![dataset("s3://bucket", "exports/orders:v1")])).await;
+        let g = lineage(&app, "dataset:postgres://db:5432:shop.public.orders", "DOWNSTREAM", 1, None).await;
+        assert_eq!(node_ids(&g), vec![
+            "dataset:postgres://db:5432:shop.public.orders",
+            "dataset:s3://bucket:exports/orders:v1",
+            "job:airflow:dag.task",
+        ]);
+        let node = g["nodes"].as_array().expect("nodes").iter().find(|n| n["name"] == "shop.public.orders").cloned();
+        assert_eq!(node.map(|n| n["namespace"].clone()), Some(json!(ns)));
+        // The name may contain ':' as well: every split is tried.
+        let g = lineage(&app, "dataset:s3://bucket:exports/orders:v1", "UPSTREAM", 1, None).await;
+        assert_eq!(node_ids(&g).len(), 3);
+    }
+
+    async fn as_of_answers_with_the_edges_of_that_time(app) {
+        // Day 1 the job reads old_src; day 3 it switches to new_src.
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "old_src")], vec![dataset("wh", "target")])).await;
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "new_src")], vec![dataset("wh", "target")])).await;
+
+        let now = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, None).await;
+        assert_eq!(edge_list(&now), vec!["dataset:wh:new_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+
+        let day2 = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, Some("2024-01-02T00:00:00Z")).await;
+        assert_eq!(edge_list(&day2), vec!["dataset:wh:old_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+
+        let before = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, Some("2023-12-31T00:00:00Z")).await;
+        assert_eq!(edge_list(&before), Vec::<String>::new());
+
+        // The job's inputs are its most recent run's.
+        let data = app.query(r#"{ job(namespace: "etl", name: "load") { inputs { name } runs { edges { node { inputs { name } } } } } }"#, json!({})).await;
+        assert_eq!(data["job"]["inputs"], json!([{"name": "new_src"}]));
+        assert_eq!(data["job"]["runs"]["edges"][1]["node"]["inputs"], json!([{"name": "old_src"}]));
+    }
+
+    async fn a_late_older_run_does_not_replace_current_lineage(app) {
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "new_src")], vec![dataset("wh", "target")])).await;
+        // Delivered late: a run from day 1 that read old_src.
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "old_src")], vec![dataset("wh", "target")])).await;
+        let now = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, None).await;
+        assert_eq!(edge_list(&now), vec!["dataset:wh:new_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+        let day2 = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, Some("2024-01-02T00:00:00Z")).await;
+        assert_eq!(edge_list(&day2), vec!["dataset:wh:old_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+        let data = app.query(r#"{ job(namespace: "etl", name: "load") { latestRun { inputs { name } } } }"#, json!({})).await;
+        assert_eq!(data["job"]["latestRun"]["inputs"], json!([{"name": "new_src"}]));
+    }
+
+    async fn run_state_follows_event_time_not_arrival(app) {
+        let run = run_id();
+        let job = ("etl", "ooo");
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:10:00Z", &run, job, vec![], vec![dataset("wh", "o")])).await;
+        app.ingest(&run_event("RUNNING", "2024-01-01T00:05:00Z", &run, job, vec![], vec![])).await;
+        app.ingest(&run_event("START", "2024-01-01T00:00:00Z", &run, job, vec![dataset("wh", "i")], vec![])).await;
+        let data = app.query("query($id: ID!) { run(id: $id) { state stateTime startedAt endedAt inputs { name } outputs { name } } }", json!({"id": run})).await;
+        assert_eq!(data["run"], json!({
+            "state": "COMPLETE",
+            "stateTime": "2024-01-01T00:10:00+00:00",
+            "startedAt": "2024-01-01T00:00:00+00:00",
+            "endedAt": "2024-01-01T00:10:00+00:00",
+            "inputs": [{"name": "i"}],
+            "outputs": [{"name": "o"}],
+        }));
+        // The same run's events add up to one IO set: both edges are current.
+        let g = lineage(&app, "job:etl:ooo", "BOTH", 0, None).await;
+        assert_eq!(edge_list(&g), vec!["dataset:wh:i -> job:etl:ooo", "job:etl:ooo -> dataset:wh:o"]);
+    }
+
+    async fn failed_run_keeps_error_message_and_does_not_count_as_a_write(app) {
+        let run = run_id();
+        let mut event = run_event("FAIL", "2024-01-01T00:10:00Z", &run, ("etl", "broken"), vec![], vec![dataset("wh", "never_written")]);
+        event["run"]["facets"]["errorMessage"] = json!({"_producer": "x", "_schemaURL": "y", "message": "division by zero", "programmingLanguage": "python"});
+        app.ingest(&event).await;
+        let data = app.query("query($id: ID!) { run(id: $id) { state errorMessage } }", json!({"id": run})).await;
+        assert_eq!(data["run"], json!({"state": "FAIL", "errorMessage": "division by zero"}));
+        let data = app.query(r#"{ dataset(namespace: "wh", name: "never_written") { lastWrittenAt } }"#, json!({})).await;
+        assert_eq!(data["dataset"]["lastWrittenAt"], Value::Null);
+    }
+
+    async fn run_ids_in_any_form_find_the_same_run(app) {
+        let canonical = "0190b2a4-7b1e-7c3a-9f00-aabbccddeeff";
+        app.ingest(&run_event("START", "2024-01-01T00:00:00Z", "{0190B2A4-7B1E-7C3A-9F00-AABBCCDDEEFF}", ("etl", "ids"), vec![], vec![])).await;
+        for form in [canonical, "urn:uuid:0190b2a4-7b1e-7c3a-9f00-aabbccddeeff", "0190b2a47b1e7c3a9f00aabbccddeeff"] {
+            let data = app.query("query($id: ID!) { run(id: $id) { id rawId } }", json!({"id": form})).await;
+            assert_eq!(data["run"]["id"], canonical, "{form}");
+            assert_eq!(data["run"]["rawId"], "{0190B2A4-7B1E-7C3A-9F00-AABBCCDDEEFF}");
+        }
+        // Not a UUID at all: stored under a stable name-based UUID, found by the same string.
+        app.ingest(&run_event("START", "2024-01-01T00:00:00Z", "airflow-run-42", ("etl", "ids2"), vec![], vec![])).await;
+        let data = app.query(r#"{ run(id: "airflow-run-42") { rawId job { name } } }"#, json!({})).await;
+        assert_eq!(data["run"], json!({"rawId": "airflow-run-42", "job": {"name": "ids2"}}));
+    }
+
+    async fn versions_change_with_schema_not_with_runs(app) {
+        let with_schema = |cols: &[(&str, &str)]| {
+            let mut d = dataset("wh", "versioned");
+            d["facets"]["schema"] = schema(cols);
+            d
+        };
+        for _ in 0..3 {
+            app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "w"), vec![], vec![with_schema(&[("id", "INT")])])).await;
+        }
+        app.ingest(&run_event("COMPLETE", "2024-01-02T00:00:00Z", &run_id(), ("etl", "w"), vec![], vec![with_schema(&[("id", "BIGINT"), ("name", "TEXT")])])).await;
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "w"), vec![], vec![dataset("wh", "versioned")])).await;
+        let data = app.query(r#"{ dataset(namespace: "wh", name: "versioned") { schema { name type } versions { schema { name type } } currentVersion { schema { name } } } }"#, json!({})).await;
+        let ds = &data["dataset"];
+        assert_eq!(ds["versions"].as_array().map(Vec::len), Some(2));
+        assert_eq!(ds["schema"], json!([{"name": "id", "type": "BIGINT"}, {"name": "name", "type": "TEXT"}]));
+        assert_eq!(ds["versions"][1]["schema"], json!([{"name": "id", "type": "INT"}]));
+        assert_eq!(ds["currentVersion"]["schema"], json!([{"name": "id"}, {"name": "name"}]));
+    }
+
+    async fn symlinks_make_aliases_that_resolve_to_one_dataset(app) {
+        let mut table = dataset("hive://metastore", "default.orders");
+        table["facets"]["symlinks"] = json!({"_producer": "x", "_schemaURL": "y", "identifiers": [{"namespace": "s3://lake", "name": "warehouse/orders", "type": "TABLE"}]});
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("spark", "write"), vec![], vec![table])).await;
+        // A later event names the physical location: it lands on the same dataset.
+        app.ingest(&run_event("COMPLETE", "2024-01-02T00:00:00Z", &run_id(), ("spark", "read"), vec![dataset("s3://lake", "warehouse/orders")], vec![dataset("wh", "report")])).await;
+        let data = app.query(r#"{ dataset(namespace: "s3://lake", name: "warehouse/orders") { namespace name aliases { namespace name } consumers { name } producers { name } } }"#, json!({})).await;
+        assert_eq!(data["dataset"], json!({
+            "namespace": "hive://metastore",
+            "name": "default.orders",
+            "aliases": [{"namespace": "s3://lake", "name": "warehouse/orders"}],
+            "consumers": [{"name": "read"}],
+            "producers": [{"name": "write"}],
+        }));
+        let g = lineage(&app, "dataset:wh:report", "UPSTREAM", 2, None).await;
+        assert!(node_ids(&g).contains(&"job:spark:write".to_string()), "{g}");
+    }
+
+    async fn parent_facet_links_task_to_dag(app) {
+        let dag_run = run_id();
+        app.ingest(&run_event("START", "2024-01-01T00:00:00Z", &dag_run, ("airflow", "daily_dag"), vec![], vec![])).await;
+        let task_run = run_id();
+        let mut task = run_event("START", "2024-01-01T00:01:00Z", &task_run, ("airflow", "daily_dag.extract"), vec![], vec![]);
+        task["run"]["facets"]["parent"] = json!({"_producer": "x", "_schemaURL": "y", "run": {"runId": dag_run}, "job": {"namespace": "airflow", "name": "daily_dag"}});
+        app.ingest(&task).await;
+        let data = app.query(r#"{ job(namespace: "airflow", name: "daily_dag.extract") { parent { name children { name } } latestRun { parentRun { id job { name } } } } }"#, json!({})).await;
+        assert_eq!(data["job"], json!({
+            "parent": {"name": "daily_dag", "children": [{"name": "daily_dag.extract"}]},
+            "latestRun": {"parentRun": {"id": dag_run, "job": {"name": "daily_dag"}}},
+        }));
+    }
+
+    async fn static_lineage_from_job_and_dataset_events(app) {
+        let job_event = json!({
+            "eventTime": "2024-01-01T00:00:00Z",
+            "job": {"namespace": "static", "name": "declared", "facets": {"sql": {"_producer": "x", "_schemaURL": "y", "query": "select 1"}}},
+            "inputs": [dataset("wh", "s_in")],
+            "outputs": [dataset("wh", "s_out")],
+            "producer": "x", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent"
+        });
+        app.ingest(&job_event).await;
+        let mut ds = dataset("wh", "s_out");
+        ds["facets"]["schema"] = schema(&[("k", "INT")]);
+        app.ingest(&json!({"eventTime": "2024-01-01T00:00:00Z", "dataset": ds, "producer": "x", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent"})).await;
+        let data = app.query(r#"{ job(namespace: "static", name: "declared") { facets inputs { name } outputs { name schema { name } } runs { edges { node { id } } } } }"#, json!({})).await;
+        assert_eq!(data["job"]["inputs"], json!([{"name": "s_in"}]));
+        assert_eq!(data["job"]["outputs"], json!([{"name": "s_out", "schema": [{"name": "k"}]}]));
+        assert_eq!(data["job"]["facets"]["sql"]["query"], "select 1");
+        assert_eq!(data["job"]["runs"]["edges"], json!([]));
+    }
+
+    async fn column_lineage_walks_columns_transitively(app) {
+        let cll = |inputs: Vec<(&str, &str)>, out_field: &str| {
+            let input_fields: Vec<Value> = inputs
+                .iter()
+                .map(|(name, field)| json!({"namespace": "wh", "name": name, "field": field, "transformations": [{"type": "DIRECT", "subtype": "TRANSFORMATION", "description": "", "masking": false}]}))
+                .collect();
+            json!({"_producer": "x", "_schemaURL": "y", "fields": { out_field: { "inputFields": input_fields } }})
+        };
+        let mut stg = dataset("wh", "stg");
+        stg["facets"]["columnLineage"] = cll(vec![("raw", "amount_cents")], "amount");
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("dbt", "stg"), vec![dataset("wh", "raw")], vec![stg])).await;
+        let mut mart = dataset("wh", "mart");
+        mart["facets"]["columnLineage"] = cll(vec![("stg", "amount"), ("stg", "fx_rate")], "revenue");
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("dbt", "mart"), vec![dataset("wh", "stg")], vec![mart])).await;
+
+        let query = r#"query($name: String!, $field: String, $dir: LineageDirection!, $depth: Int!) {
+            columnLineage(namespace: "wh", name: $name, field: $field, direction: $dir, depth: $depth) {
+                from { name field } to { name field } transformationType } }"#;
+        let data = app.query(query, json!({"name": "mart", "field": "revenue", "dir": "UPSTREAM", "depth": 10})).await;
+        assert_eq!(data["columnLineage"], json!([
+            {"from": {"name": "stg", "field": "amount"}, "to": {"name": "mart", "field": "revenue"}, "transformationType": "DIRECT"},
+            {"from": {"name": "stg", "field": "fx_rate"}, "to": {"name": "mart", "field": "revenue"}, "transformationType": "DIRECT"},
+            {"from": {"name": "raw", "field": "amount_cents"}, "to": {"name": "stg", "field": "amount"}, "transformationType": "DIRECT"},
+        ]));
+        let data = app.query(query, json!({"name": "mart", "field": "revenue", "dir": "UPSTREAM", "depth": 1})).await;
+        assert_eq!(data["columnLineage"].as_array().map(Vec::len), Some(2));
+        let data = app.query(query, json!({"name": "raw", "field": "amount_cents", "dir": "DOWNSTREAM", "depth": 10})).await;
+        let targets: Vec<String> = data["columnLineage"].as_array().expect("list").iter().map(|e| format!("{}.{}", e["to"]["name"].as_str().unwrap_or(""), e["to"]["field"].as_str().unwrap_or(""))).collect();
+        assert_eq!(targets, vec!["mart.revenue", "stg.amount"]);
+        let (code, _) = app.query_error_code(r#"{ columnLineage(namespace: "wh", name: "missing") { to { field } } }"#, json!({})).await;
+        assert_eq!(code, "NOT_FOUND");
+    }
+}
