@@ -51,3 +51,31 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    /// `with_database` and the flags' defaults must agree, or tests would run a server
+    /// configured differently from `weir serve`.
+    #[test]
+    fn programmatic_defaults_match_flag_defaults() {
+        let Ok(parsed) = Wrapper::try_parse_from(["weir", "--database-url", "sqlite::memory:"]) else {
+            panic!("defaults parse");
+        };
+        let built = Config::with_database("sqlite::memory:");
+        // WEIR_* variables in the environment would change the parsed side; CI sets none.
+        if std::env::vars().any(|(k, _)| k.starts_with("WEIR_") && k != "WEIR_TEST_DATABASE_URL" && k != "WEIR_LOG") {
+            return;
+        }
+        assert_eq!(format!("{:?}", parsed.config), format!("{built:?}"));
+    }
+}

@@ -7,7 +7,7 @@ use super::run_state::{next_state, state_of};
 use super::versioning::version_key;
 use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, MetricObservation, RunState};
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
-use crate::store::{RunRecord, StoreError, WriteTx, merge_facets};
+use crate::store::{DatasetState, RunRecord, StoreError, WriteTx, merge_facets};
 
 pub struct Context<'a> {
     pub tx: &'a WriteTx,
@@ -58,11 +58,11 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
         parent_run_id: None,
         facets: serde_json::Value::Object(Default::default()),
     });
-    if !is_new {
-        if let Some(state) = next_state(record.state, record.state_time, ctx.event.event_type, at) {
-            record.state = state;
-            record.state_time = at;
-        }
+    if !is_new
+        && let Some(state) = next_state(record.state, record.state_time, ctx.event.event_type, at)
+    {
+        record.state = state;
+        record.state_time = at;
     }
     record.first_event_time = record.first_event_time.min(at);
     match ctx.event.event_type {
@@ -95,7 +95,7 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
     let evidence = Evidence { key: run_id.clone(), run_id: Some(&run_id), at };
     let wrote_successfully = record.state == RunState::Complete;
     let reported = datasets(ctx, &evidence, wrote_successfully).await?;
-    let (input_ids, _) = split(&reported);
+    let input_ids: Vec<DatasetId> = reported.iter().filter(|r| r.1 == Direction::Input).map(|r| r.0).collect();
     run_test_facet(ctx, &run.facets, &evidence, &input_ids).await?;
 
     let all = tx.run_io_of(&run_id).await?;
@@ -183,25 +183,7 @@ async fn apply_dataset(
     let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
     merge_facets(&mut state.facets, &dataset.facets);
 
-    let mut version_id = state.current_version_id;
-    if let Some((key, schema_hash)) = version_key(&dataset.facets) {
-        if state.current_version.as_deref() != Some(key.as_str()) {
-            let schema = dataset.facets.get("schema").and_then(|s| s.get("fields")).cloned();
-            let id = tx
-                .insert_version(state.id, &key, schema_hash.as_deref(), schema.clone(), evidence.run_id, at)
-                .await?;
-            version_id = Some(id);
-            // A late event about an older version goes into history, not on top.
-            if state.current_version_time.is_none_or(|t| at >= t) {
-                state.current_version_id = Some(id);
-                state.current_version = Some(key);
-                state.current_version_time = Some(at);
-                if schema.is_some() {
-                    state.schema_fields = schema;
-                }
-            }
-        }
-    }
+    let version_id = record_version(tx, &mut state, dataset, evidence).await?;
 
     for (namespace, name) in facets::symlinks(&dataset.facets) {
         if namespace != dataset.namespace || name != dataset.name {
@@ -231,6 +213,36 @@ async fn apply_dataset(
     }
     tx.save_dataset(&state, ctx.now).await?;
     Ok((state.id, version_id))
+}
+
+/// Adds a version when the event reports a schema or version different from the current one,
+/// and returns the version this event saw.
+async fn record_version(
+    tx: &WriteTx,
+    state: &mut DatasetState,
+    dataset: &Dataset,
+    evidence: &Evidence<'_>,
+) -> Result<Option<i64>, StoreError> {
+    let Some((key, schema_hash)) = version_key(&dataset.facets) else {
+        return Ok(state.current_version_id);
+    };
+    if state.current_version.as_deref() == Some(key.as_str()) {
+        return Ok(state.current_version_id);
+    }
+    let schema = dataset.facets.get("schema").and_then(|s| s.get("fields")).cloned();
+    let id = tx
+        .insert_version(state.id, &key, schema_hash.as_deref(), schema.clone(), evidence.run_id, evidence.at)
+        .await?;
+    // A late event about an older version goes into history, not on top.
+    if state.current_version_time.is_none_or(|t| evidence.at >= t) {
+        state.current_version_id = Some(id);
+        state.current_version = Some(key);
+        state.current_version_time = Some(evidence.at);
+        if schema.is_some() {
+            state.schema_fields = schema;
+        }
+    }
+    Ok(Some(id))
 }
 
 async fn store_assertion(
@@ -293,9 +305,4 @@ async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset)
         }
     }
     Ok(())
-}
-
-fn split(reported: &[(DatasetId, Direction)]) -> (Vec<DatasetId>, Vec<DatasetId>) {
-    let pick = |d: Direction| reported.iter().filter(|r| r.1 == d).map(|r| r.0).collect();
-    (pick(Direction::Input), pick(Direction::Output))
 }

@@ -164,23 +164,7 @@ impl WriteTx {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<JobState, StoreError> {
-        self.ensure_namespace(namespace, now).await?;
-        let row = job::ActiveModel {
-            namespace: Set(namespace.to_string()),
-            name: Set(name.to_string()),
-            facets: Set(Value::Object(Default::default())),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        job::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([job::Column::Namespace, job::Column::Name])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
+        self.insert_job_if_missing(namespace, name, now).await?;
         let found = job::Entity::find()
             .filter(job::Column::Namespace.eq(namespace))
             .filter(job::Column::Name.eq(name))
@@ -651,6 +635,17 @@ impl WriteTx {
     /// The job's id, creating it if needed, without locking it (used for parent jobs, so an
     /// event locks only its own job and lock order stays child -> nothing).
     pub async fn ensure_job(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<JobId, StoreError> {
+        self.insert_job_if_missing(namespace, name, now).await?;
+        let found = job::Entity::find()
+            .filter(job::Column::Namespace.eq(namespace))
+            .filter(job::Column::Name.eq(name))
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
+        Ok(JobId(found.id))
+    }
+
+    async fn insert_job_if_missing(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.ensure_namespace(namespace, now).await?;
         let row = job::ActiveModel {
             namespace: Set(namespace.to_string()),
@@ -668,12 +663,6 @@ impl WriteTx {
             )
             .exec_without_returning(&self.tx)
             .await?;
-        let found = job::Entity::find()
-            .filter(job::Column::Namespace.eq(namespace))
-            .filter(job::Column::Name.eq(name))
-            .one(&self.tx)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
-        Ok(JobId(found.id))
+        Ok(())
     }
 }
