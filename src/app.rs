@@ -6,11 +6,16 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tracing::info;
+use tokio::sync::watch;
+use tracing::{info, warn};
 
 use crate::api;
+use crate::clock::{self, SharedClock};
+use crate::quality;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -28,19 +33,26 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    clock: SharedClock,
+    freshness_interval: Duration,
 }
 
 impl App {
     /// Opens the database, applies migrations and binds the listener. Serving starts with
     /// [`App::run_until`].
     pub async fn build(config: Config) -> Result<App, StartupError> {
+        App::build_with_clock(config, clock::system()).await
+    }
+
+    /// [`App::build`] with another clock (tests move time instead of sleeping).
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> Result<App, StartupError> {
         let store = Store::connect(&config.database_url).await.map_err(StartupError::Database)?;
         store.migrate().await.map_err(StartupError::Migrations)?;
-        let router = api::router(store.clone(), &config);
+        let router = api::router(store.clone(), clock.clone(), &config);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: config.bind, source })?;
-        Ok(App { listener, router, store })
+        Ok(App { listener, router, store, clock, freshness_interval: config.freshness_interval })
     }
 
     /// The address actually bound (with the real port when `bind` asked for port 0).
@@ -56,8 +68,31 @@ impl App {
     /// requests finish: an event whose commit is under way is still acknowledged.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         info!(addr = %self.local_addr()?, "weir listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let sweeper = (!self.freshness_interval.is_zero())
+            .then(|| tokio::spawn(freshness_sweeper(self.store.clone(), self.clock.clone(), self.freshness_interval, stop_rx)));
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let _ = stop_tx.send(true);
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
+        served
+    }
+}
+
+/// Re-evaluates freshness rules every `interval` until told to stop. A failed sweep is
+/// logged and retried at the next tick: the server keeps serving.
+async fn freshness_sweeper(store: Store, clock: SharedClock, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if let Err(e) = quality::engine::sweep_freshness(&store, clock.now()).await {
+                    warn!(error = %e, "freshness sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
     }
 }

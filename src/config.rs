@@ -2,6 +2,7 @@
 //! environment variables (flags win), with defaults that are safe for a laptop.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -35,6 +36,11 @@ pub struct Config {
     /// Largest page (`first`) a listing accepts.
     #[arg(long, env = "WEIR_MAX_PAGE_SIZE", default_value_t = 500)]
     pub max_page_size: u32,
+
+    /// How often freshness rules are re-evaluated in the background (`30s`, `5m`; `0s` turns
+    /// the sweep off).
+    #[arg(long, env = "WEIR_FRESHNESS_INTERVAL", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub freshness_interval: Duration,
 }
 
 impl Config {
@@ -48,6 +54,7 @@ impl Config {
             graphql_max_depth: 16,
             graphql_max_complexity: 5000,
             max_page_size: 500,
+            freshness_interval: Duration::from_secs(60),
         }
     }
 }

@@ -18,11 +18,13 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod ingest;
 pub mod lineage;
 pub mod model;
 pub mod openlineage;
+pub mod quality;
 pub mod store;
 pub mod telemetry;
 

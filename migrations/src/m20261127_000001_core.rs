@@ -202,8 +202,10 @@ impl MigrationTrait for Migration {
                 .col(string("field"))
                 .col(big_integer("input_dataset_id"))
                 .col(string("input_field"))
-                .col(string_null("transformation_type"))
-                .col(string_null("transformation_subtype"))
+                // '' when the facet gives none: part of the unique key, and NULLs are distinct
+                // in PostgreSQL unique indexes.
+                .col(string("transformation_type"))
+                .col(string("transformation_subtype"))
                 .col(text_null("description"))
                 .col(timestamp_with_time_zone("first_seen"))
                 .col(timestamp_with_time_zone("last_seen"))
@@ -212,7 +214,9 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(unique(
             "column_lineage",
-            &["dataset_id", "field", "input_dataset_id", "input_field"],
+            // One input column can feed an output column in several ways (Spark: DIRECT
+            // IDENTITY and INDIRECT FILTER); each is kept.
+            &["dataset_id", "field", "input_dataset_id", "input_field", "transformation_type", "transformation_subtype"],
         ))
         .await?;
         m.create_index(index("column_lineage", &["input_dataset_id", "input_field"]))

@@ -29,6 +29,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with what is stored; `path` says which field.
+    #[error("{message}")]
+    Conflict { path: String, message: String },
     /// Details are logged where the error is created or converted, never sent.
     #[error("internal error")]
     Internal(String),
@@ -42,6 +45,7 @@ impl ApiError {
             ApiError::UnsupportedEncoding(_) => "UNSUPPORTED_ENCODING",
             ApiError::BadRequest(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -52,6 +56,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,6 +65,7 @@ impl ApiError {
     pub fn path(&self) -> Option<&str> {
         match self {
             ApiError::InvalidEvent(e) if !e.path.is_empty() => Some(&e.path),
+            ApiError::Conflict { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -113,7 +119,10 @@ impl From<StoreError> for ApiError {
 
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
-        ApiError::internal("ingest failure", e)
+        match e {
+            IngestError::RunIdConflict { .. } => ApiError::Conflict { path: "run.runId".into(), message: e.to_string() },
+            other => ApiError::internal("ingest failure", other),
+        }
     }
 }
 

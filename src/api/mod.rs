@@ -12,6 +12,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -21,13 +22,15 @@ pub use graphql::{WeirSchema, build_schema, schema_sdl};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub clock: SharedClock,
     pub config: Arc<Config>,
     pub schema: WeirSchema,
 }
 
-pub fn router(store: Store, config: &Config) -> Router {
+pub fn router(store: Store, clock: SharedClock, config: &Config) -> Router {
     let state = AppState {
         store,
+        clock,
         config: Arc::new(config.clone()),
         schema: build_schema(config),
     };

@@ -1,5 +1,7 @@
 //! Applying one parsed event to the graph, inside the ingest transaction.
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 
 use super::edges::{self, IoSet};
@@ -7,6 +9,7 @@ use super::run_state::{next_state, state_of};
 use super::versioning::version_key;
 use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, MetricObservation, RunState};
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
+use super::IngestError;
 use crate::store::{DatasetState, RunRecord, StoreError, WriteTx, merge_facets};
 
 pub struct Context<'a> {
@@ -14,6 +17,26 @@ pub struct Context<'a> {
     pub event: &'a Event,
     pub now: DateTime<Utc>,
     pub event_hash: &'a str,
+    /// Datasets this event brought quality evidence about (rules run on them afterwards).
+    touched: Mutex<Vec<DatasetId>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(tx: &'a WriteTx, event: &'a Event, now: DateTime<Utc>, event_hash: &'a str) -> Context<'a> {
+        Context { tx, event, now, event_hash, touched: Mutex::new(Vec::new()) }
+    }
+
+    fn touch(&self, id: DatasetId) {
+        if let Ok(mut touched) = self.touched.lock()
+            && !touched.contains(&id)
+        {
+            touched.push(id);
+        }
+    }
+
+    pub fn touched(&self) -> Vec<DatasetId> {
+        self.touched.lock().map(|t| t.clone()).unwrap_or_default()
+    }
 }
 
 /// Where a dataset's evidence came from: a run, or a run-less event.
@@ -23,9 +46,9 @@ struct Evidence<'a> {
     at: DateTime<Utc>,
 }
 
-pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
+pub async fn run_event(ctx: &Context<'_>) -> Result<(), IngestError> {
     let (Some(run), Some(job)) = (&ctx.event.run, &ctx.event.job) else {
-        return Err(StoreError::Corrupt("a RunEvent without run or job reached ingest".into()));
+        return Err(StoreError::Corrupt("a RunEvent without run or job reached ingest".into()).into());
     };
     let tx = ctx.tx;
     let at = ctx.event.event_time;
@@ -42,6 +65,12 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
 
     let run_id = run.run_id.to_string();
     let existing = tx.lock_run(&run_id).await?;
+    if let Some(found) = &existing
+        && found.job_id != job_state.id
+    {
+        let owner = tx.job_identity(found.job_id).await?;
+        return Err(IngestError::RunIdConflict { run_id: run.raw_run_id.clone(), namespace: owner.0, name: owner.1 });
+    }
     let is_new = existing.is_none();
     let mut record = existing.unwrap_or_else(|| RunRecord {
         id: run_id.clone(),
@@ -101,7 +130,7 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<(), StoreError> {
     let all = tx.run_io_of(&run_id).await?;
     let io = IoSet { key: format!("run:{run_id}"), time: record.first_event_time, seen: at, all: &all, reported: &reported };
     edges::update(tx, &mut job_state, io).await?;
-    tx.save_job(&job_state, ctx.now).await
+    Ok(tx.save_job(&job_state, ctx.now).await?)
 }
 
 pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
@@ -109,7 +138,10 @@ pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
         return Err(StoreError::Corrupt("a DatasetEvent without dataset reached ingest".into()));
     };
     let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
-    let id = apply_dataset(ctx, dataset, &evidence, false).await?.0;
+    let (id, _, had_evidence) = apply_dataset(ctx, dataset, &evidence, false).await?;
+    if had_evidence {
+        ctx.touch(id);
+    }
     column_lineage(ctx, id, dataset).await
 }
 
@@ -152,7 +184,12 @@ async fn datasets(
     let mut reported = Vec::with_capacity(all.len());
     for (direction, dataset) in all {
         let is_write = direction == Direction::Output && wrote_successfully;
-        let (id, version_id) = apply_dataset(ctx, dataset, evidence, is_write).await?;
+        let (id, version_id, had_evidence) = apply_dataset(ctx, dataset, evidence, is_write).await?;
+        // A run that completed or failed is evidence about what it wrote (freshness, run status).
+        let run_ended = ctx.event.event_type.is_some_and(RunEventType::is_terminal) && evidence.run_id.is_some();
+        if had_evidence || (direction == Direction::Output && run_ended) {
+            ctx.touch(id);
+        }
         if let Some(run_id) = evidence.run_id {
             let facets = match direction {
                 Direction::Input => &dataset.input_facets,
@@ -170,14 +207,15 @@ async fn datasets(
     Ok(reported)
 }
 
-/// Upserts one dataset with its facets, version, aliases and quality evidence. Returns its id
-/// and the version the event saw.
+/// Upserts one dataset with its facets, version, aliases and quality evidence. Returns its id,
+/// the version the event saw, and whether the event carried quality evidence about it
+/// (a schema, metrics or assertions).
 async fn apply_dataset(
     ctx: &Context<'_>,
     dataset: &Dataset,
     evidence: &Evidence<'_>,
     is_successful_write: bool,
-) -> Result<(DatasetId, Option<i64>), StoreError> {
+) -> Result<(DatasetId, Option<i64>, bool), StoreError> {
     let tx = ctx.tx;
     let at = evidence.at;
     let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
@@ -191,7 +229,10 @@ async fn apply_dataset(
         }
     }
 
-    for metric in facets::metrics(dataset) {
+    let metrics = facets::metrics(dataset);
+    let assertions = facets::assertions(dataset);
+    let had_evidence = !metrics.is_empty() || !assertions.is_empty() || dataset.facets.contains_key("schema");
+    for metric in metrics {
         let observation = MetricObservation {
             dataset_id: state.id,
             run_id: evidence.run_id.map(str::to_string),
@@ -203,7 +244,7 @@ async fn apply_dataset(
         };
         tx.upsert_metric(&evidence.key, &observation).await?;
     }
-    for assertion in facets::assertions(dataset) {
+    for assertion in assertions {
         store_assertion(tx, state.id, evidence, assertion).await?;
     }
 
@@ -212,7 +253,7 @@ async fn apply_dataset(
         state.last_writer_run_id = evidence.run_id.map(str::to_string);
     }
     tx.save_dataset(&state, ctx.now).await?;
-    Ok((state.id, version_id))
+    Ok((state.id, version_id, had_evidence))
 }
 
 /// Adds a version when the event reports a schema or version different from the current one,
@@ -280,6 +321,7 @@ async fn run_test_facet(
             None => continue,
         };
         store_assertion(ctx.tx, dataset_id, evidence, test.assertion).await?;
+        ctx.touch(dataset_id);
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! runs, datasets, versions, edges, column lineage) and stores its quality evidence. It either
 //! commits whole or not at all, and the caller acknowledges the event only after the commit.
 //! A raw event already in the archive (same canonical JSON) is a client retry: nothing changes.
+//! The rules matching every dataset the event brought evidence about are evaluated in the
+//! same transaction.
 
 mod apply;
 mod archive;
@@ -18,6 +20,7 @@ use tracing::warn;
 pub use archive::unarchive;
 
 use crate::openlineage::{Event, EventKind};
+use crate::quality;
 use crate::store::{InsertedRaw, Store, StoreError};
 
 /// What happened to an accepted event.
@@ -31,6 +34,10 @@ pub enum IngestOutcome {
 
 #[derive(Debug, Error)]
 pub enum IngestError {
+    /// OpenLineage run ids are globally unique; an event that reuses one for another job is a
+    /// client bug, and accepting it would graft one job's lineage onto the other.
+    #[error("run id {run_id} already belongs to job {namespace}/{name}")]
+    RunIdConflict { run_id: String, namespace: String, name: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("could not archive event: {0}")]
@@ -81,12 +88,16 @@ async fn ingest_once(
         tx.rollback().await?;
         return Ok(IngestOutcome::Duplicate);
     }
-    let ctx = apply::Context { tx: &tx, event, now: received_at, event_hash: &archived.hash };
+    let ctx = apply::Context::new(&tx, event, received_at, &archived.hash);
     match event.kind {
         EventKind::Run => apply::run_event(&ctx).await?,
         EventKind::Dataset => apply::dataset_event(&ctx).await?,
         EventKind::Job => apply::job_event(&ctx).await?,
     }
+    // Rules see the event's evidence in the same transaction: an acknowledged event has
+    // always been evaluated.
+    let touched = ctx.touched();
+    quality::engine::after_event(&tx, &touched, run_id.as_deref(), received_at).await?;
     tx.commit().await?;
     Ok(IngestOutcome::Stored)
 }

@@ -60,7 +60,9 @@ async fn walk(
     out: &mut Vec<ColumnEdge>,
 ) -> Result<(), StoreError> {
     let mut frontier: Vec<(DatasetId, Vec<String>)> = vec![(dataset, fields.to_vec())];
-    let mut seen: HashSet<(DatasetId, String, DatasetId, String)> = HashSet::new();
+    // Identity of an edge, transformation included: one input column may feed an output
+    // column in several ways, and each way is an edge of its own.
+    let mut seen: HashSet<(DatasetId, String, DatasetId, String, Option<String>, Option<String>)> = HashSet::new();
     for _ in 0..depth {
         let mut next: HashMap<DatasetId, Vec<String>> = HashMap::new();
         for (ds, fields) in &frontier {
@@ -70,7 +72,14 @@ async fn walk(
                 store.column_edges_from(*ds, fields).await?
             };
             for edge in edges {
-                let key = (edge.input_dataset_id, edge.input_field.clone(), edge.dataset_id, edge.field.clone());
+                let key = (
+                    edge.input_dataset_id,
+                    edge.input_field.clone(),
+                    edge.dataset_id,
+                    edge.field.clone(),
+                    edge.transformation_type.clone(),
+                    edge.transformation_subtype.clone(),
+                );
                 if !seen.insert(key) {
                     continue;
                 }
@@ -116,6 +125,9 @@ async fn describe(store: &Store, edges: Vec<ColumnEdge>) -> Result<Vec<ColumnLin
             })
         })
         .collect();
-    out.sort_by(|a, b| (&a.to, &a.from).cmp(&(&b.to, &b.from)));
+    out.sort_by(|a, b| {
+        (&a.to, &a.from, &a.transformation_type, &a.transformation_subtype)
+            .cmp(&(&b.to, &b.from, &b.transformation_type, &b.transformation_subtype))
+    });
     Ok(out)
 }

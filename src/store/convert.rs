@@ -108,8 +108,8 @@ impl From<column_lineage::Model> for ColumnEdge {
             field: r.field,
             input_dataset_id: DatasetId(r.input_dataset_id),
             input_field: r.input_field,
-            transformation_type: r.transformation_type,
-            transformation_subtype: r.transformation_subtype,
+            transformation_type: non_empty(r.transformation_type),
+            transformation_subtype: non_empty(r.transformation_subtype),
             description: r.description,
         }
     }

@@ -8,6 +8,7 @@ mod connect;
 mod convert;
 mod entities;
 mod error;
+mod quality;
 mod read;
 mod write;
 

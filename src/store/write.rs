@@ -26,7 +26,7 @@ use crate::model::{
 
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls back.
 pub struct WriteTx {
-    tx: DatabaseTransaction,
+    pub(super) tx: DatabaseTransaction,
 }
 
 /// The raw event as it is archived.
@@ -543,8 +543,8 @@ impl WriteTx {
             field: Set(edge.field.clone()),
             input_dataset_id: Set(edge.input_dataset_id.0),
             input_field: Set(edge.input_field.clone()),
-            transformation_type: Set(edge.transformation_type.clone()),
-            transformation_subtype: Set(edge.transformation_subtype.clone()),
+            transformation_type: Set(edge.transformation_type.clone().unwrap_or_default()),
+            transformation_subtype: Set(edge.transformation_subtype.clone().unwrap_or_default()),
             description: Set(edge.description.clone()),
             first_seen: Set(seen),
             last_seen: Set(seen),
@@ -553,13 +553,15 @@ impl WriteTx {
         use column_lineage::Column as C;
         column_lineage::Entity::insert(row)
             .on_conflict(
-                OnConflict::columns([C::DatasetId, C::Field, C::InputDatasetId, C::InputField])
-                    .update_columns([
-                        C::TransformationType,
-                        C::TransformationSubtype,
-                        C::Description,
-                        C::LastSeen,
-                    ])
+                OnConflict::columns([
+                    C::DatasetId,
+                    C::Field,
+                    C::InputDatasetId,
+                    C::InputField,
+                    C::TransformationType,
+                    C::TransformationSubtype,
+                ])
+                .update_columns([C::Description, C::LastSeen])
                     .to_owned(),
             )
             .exec_without_returning(&self.tx)
@@ -643,6 +645,15 @@ impl WriteTx {
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
         Ok(JobId(found.id))
+    }
+
+    /// (namespace, name) of a job, for messages.
+    pub async fn job_identity(&self, id: JobId) -> Result<(String, String), StoreError> {
+        let found = job::Entity::find_by_id(id.0)
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("job {} vanished", id.0)))?;
+        Ok((found.namespace, found.name))
     }
 
     async fn insert_job_if_missing(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

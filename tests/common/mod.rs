@@ -11,11 +11,13 @@ pub mod events;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use weir::clock::ManualClock;
 use weir::{App, Config};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +63,24 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database_url: String,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: ManualClock,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _db: TestDb,
+}
+
+/// Port 0, and no background freshness sweep: tests evaluate on demand with a manual clock.
+fn test_config(database_url: &str) -> Config {
+    let mut config = Config::with_database(database_url);
+    config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.freshness_interval = std::time::Duration::ZERO;
+    config
+}
+
+/// Where every test's clock starts: after all the event times the tests use.
+pub fn start_of_test_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default()
 }
 
 /// A fresh database URL for one test, or `None` for PostgreSQL when it is not configured.
@@ -98,10 +115,10 @@ impl TestApp {
     /// Starts Weir after `adjust` changed the configuration (limits, ...).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let (database_url, db) = fresh_database(backend).await?;
-        let mut config = Config::with_database(&database_url);
-        config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut config = test_config(&database_url);
         adjust(&mut config);
-        let app = App::build(config).await.expect("App::build");
+        let clock = ManualClock::new(start_of_test_time());
+        let app = App::build_with_clock(config, Arc::new(clock.clone())).await.expect("App::build");
         let addr = app.local_addr().expect("bound address");
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -113,6 +130,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             database_url,
+            clock,
             shutdown: Some(tx),
             server: Some(server),
             _db: db,
@@ -122,9 +140,8 @@ impl TestApp {
     /// Stops the server gracefully and starts a new one on the same database (a restart).
     pub async fn restart(mut self) -> TestApp {
         self.shutdown_and_wait().await;
-        let mut config = Config::with_database(&self.database_url);
-        config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
-        let app = App::build(config).await.expect("App::build after restart");
+        let config = test_config(&self.database_url);
+        let app = App::build_with_clock(config, Arc::new(self.clock.clone())).await.expect("App::build after restart");
         let addr = app.local_addr().expect("bound address");
         let (tx, rx) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run_until(async {

@@ -5,10 +5,12 @@ mod catalog_query;
 mod lineage_query;
 mod loaders;
 mod pagination;
+mod quality_mutation;
+mod quality_query;
 mod types;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -20,13 +22,16 @@ use super::error::ApiError;
 use crate::config::Config;
 
 #[derive(MergedObject, Default)]
-pub struct Query(catalog_query::CatalogQuery, lineage_query::LineageQuery);
+pub struct Query(catalog_query::CatalogQuery, lineage_query::LineageQuery, quality_query::QualityQuery);
 
-pub type WeirSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct Mutation(quality_mutation::QualityMutation);
+
+pub type WeirSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema with its limits. The app state is attached per request (it holds the schema).
 pub fn build_schema(config: &Config) -> WeirSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
         .finish()
@@ -38,7 +43,7 @@ pub fn schema_sdl() -> String {
 }
 
 fn build_schema_for_sdl() -> WeirSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
 }
 
 pub async fn post_graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {

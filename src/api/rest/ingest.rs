@@ -4,7 +4,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::body::read_body;
@@ -22,7 +21,7 @@ pub async fn post_event(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
     let event = parse_event(&bytes)?;
-    let outcome = ingest(&state.store, &event, Utc::now()).await?;
+    let outcome = ingest(&state.store, &event, state.clock.now()).await?;
     let status = match outcome {
         IngestOutcome::Stored => "stored",
         IngestOutcome::Duplicate => "duplicate",
@@ -54,11 +53,23 @@ pub async fn post_batch(
                 continue;
             }
         };
-        if let Err(err) = ingest(&state.store, &event, Utc::now()).await {
-            // Logged by the conversion; the client only learns it may retry this one.
-            let _ = ApiError::from(err);
-            retriable += 1;
-            failed.push(json!({ "index": index, "reason": "Server error", "retriable": true }));
+        if let Err(err) = ingest(&state.store, &event, state.clock.now()).await {
+            let err = ApiError::from(err);
+            let is_internal = matches!(err, ApiError::Internal(_));
+            let mut entry = json!({
+                "index": index,
+                // Internal details were logged by the conversion; the client learns only that
+                // it may retry this one.
+                "reason": if is_internal { "Server error".to_string() } else { err.to_string() },
+                "retriable": is_internal,
+            });
+            if let Some(path) = err.path() {
+                entry["path"] = json!(path);
+            }
+            if is_internal {
+                retriable += 1;
+            }
+            failed.push(entry);
         }
     }
     let failed_count = failed.len();

@@ -1,14 +1,18 @@
 //! sea-orm entities, one per table. Private to the store: nothing outside `store` sees a row
 //! type; the repository functions return the domain types of `crate::model`.
 pub mod assertion_observation;
+pub mod check_result;
 pub mod column_lineage;
 pub mod dataset;
 pub mod dataset_alias;
 pub mod dataset_version;
 pub mod job;
+pub mod latest_check;
 pub mod lineage_edge;
 pub mod metric_observation;
 pub mod namespace;
 pub mod raw_event;
+pub mod rule;
+pub mod rule_change;
 pub mod run;
 pub mod run_io;

@@ -2,7 +2,12 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{JobObject, RunObject, loaders, state};
+use async_graphql::connection::{Connection, Edge};
+
+use super::{CheckResultObject, HealthObject, JobObject, OutcomeGql, RunObject, loaders, state};
+use crate::api::graphql::pagination::{decode_cursor, encode_cursor, page_size};
+use crate::quality::health;
+use crate::quality::records::CheckFilter;
 use crate::api::error::{GqlResult, IntoGql};
 use crate::api::graphql::loaders::{DatasetEdges, RunKey};
 use crate::lineage::{NodeId, NodeKind};
@@ -192,6 +197,37 @@ impl DatasetObject {
         let Some(id) = &self.0.last_writer_run_id else { return Ok(None) };
         let run = loaders(ctx)?.load_one(RunKey(id.clone())).await.gql()?;
         Ok(run.map(RunObject))
+    }
+    /// Derived from the latest result of every rule that applies to the dataset.
+    async fn health(&self, ctx: &Context<'_>) -> GqlResult<HealthObject> {
+        let health = health::dataset_health(&state(ctx)?.store, &self.0).await.gql()?;
+        Ok(HealthObject(health))
+    }
+    /// Check history, newest first, filtered by rule, outcome and evaluation time
+    /// (`since` inclusive, `until` exclusive).
+    async fn check_results(
+        &self,
+        ctx: &Context<'_>,
+        rule_id: Option<String>,
+        outcome: Option<OutcomeGql>,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<String, CheckResultObject>> {
+        let state = state(ctx)?;
+        let first = page_size(first, state.config.max_page_size).gql()?;
+        let offset = match after {
+            Some(cursor) => decode_cursor(&cursor).gql()? + 1,
+            None => 0,
+        };
+        let filter = CheckFilter { rule_id, outcome: outcome.map(Into::into), since, until };
+        let page = state.store.check_results(self.0.id, &filter, offset as u64, first).await.gql()?;
+        let mut connection = Connection::new(offset > 0, page.has_next);
+        for (i, result) in page.items.into_iter().enumerate() {
+            connection.edges.push(Edge::new(encode_cursor(offset + i as i64), CheckResultObject(result)));
+        }
+        Ok(connection)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -4,11 +4,13 @@
 mod dataset;
 mod job;
 mod lineage;
+mod quality;
 mod run;
 
 pub use dataset::DatasetObject;
 pub use job::JobObject;
 pub use lineage::{ColumnLineageEdgeObject, LineageDirection, LineageGraphObject, NodeKindGql, SearchResult};
+pub use quality::{CheckResultObject, HealthObject, OutcomeGql, RuleInput, RuleObject, RulesPlanObject};
 pub use run::RunObject;
 
 use async_graphql::Context;

@@ -1,0 +1,88 @@
+//! Mutations over quality rules: one rule at a time, a whole rules file, and evaluation now.
+
+use async_graphql::{Context, Object};
+
+use super::types::{CheckResultObject, RuleInput, RuleObject, RulesPlanObject, state};
+use crate::api::error::{ApiError, GqlResult, IntoGql};
+use crate::quality::manage::{self, ManageError};
+use crate::quality::{engine, parse_rules_file};
+
+/// Who made a change, until authentication names them.
+fn author_of(author: Option<String>) -> String {
+    author.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "anonymous".to_string())
+}
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> Self {
+        match e {
+            ManageError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            ManageError::AlreadyExists(_) => ApiError::Conflict { path: "rule.id".into(), message: e.to_string() },
+            ManageError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct QualityMutation;
+
+#[Object]
+impl QualityMutation {
+    /// Creates a rule; fails with CONFLICT if the id is taken.
+    async fn create_rule(&self, ctx: &Context<'_>, rule: RuleInput, author: Option<String>) -> GqlResult<RuleObject> {
+        let state = state(ctx)?;
+        let record = manage::create_rule(&state.store, rule.into(), &author_of(author), state.clock.now()).await.gql()?;
+        Ok(RuleObject(record))
+    }
+
+    /// Replaces the definition of the rule with `rule.id`; its version goes up by one (unless
+    /// nothing changed).
+    async fn update_rule(&self, ctx: &Context<'_>, rule: RuleInput, author: Option<String>) -> GqlResult<RuleObject> {
+        let state = state(ctx)?;
+        let definition: crate::quality::RuleDefinition = rule.into();
+        let id = definition.id.clone();
+        let record = manage::update_rule(&state.store, &id, definition, &author_of(author), state.clock.now()).await.gql()?;
+        Ok(RuleObject(record))
+    }
+
+    /// Deletes a rule. Its past results stay in the history.
+    async fn delete_rule(&self, ctx: &Context<'_>, id: String, author: Option<String>) -> GqlResult<bool> {
+        let state = state(ctx)?;
+        manage::delete_rule(&state.store, &id, &author_of(author), state.clock.now()).await.gql()?;
+        Ok(true)
+    }
+
+    /// Makes the stored rules exactly those of a rules file (YAML): creates, updates and
+    /// deletes, all or nothing. With `dryRun`, only says what it would do.
+    async fn apply_rules(
+        &self,
+        ctx: &Context<'_>,
+        yaml: String,
+        #[graphql(default = false)] dry_run: bool,
+        author: Option<String>,
+    ) -> GqlResult<RulesPlanObject> {
+        let state = state(ctx)?;
+        let rules = parse_rules_file(&yaml).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            ApiError::BadRequest(format!("invalid rules file: {}", lines.join("; "))).into_graphql()
+        })?;
+        let plan = manage::apply_rules(&state.store, rules, dry_run, &author_of(author), state.clock.now()).await.gql()?;
+        Ok(plan.into())
+    }
+
+    /// Evaluates every rule now (freshness included): on one dataset, or on all of them.
+    async fn evaluate_rules(&self, ctx: &Context<'_>, namespace: Option<String>, name: Option<String>) -> GqlResult<Vec<CheckResultObject>> {
+        let state = state(ctx)?;
+        let datasets = match (namespace, name) {
+            (Some(ns), Some(n)) => {
+                let found = state.store.dataset_by_ref(&ns, &n).await.gql()?;
+                let dataset = found.ok_or_else(|| ApiError::NotFound(format!("no dataset {ns}/{n}")).into_graphql())?;
+                Some(vec![dataset.id])
+            }
+            (None, None) => None,
+            _ => return Err(ApiError::BadRequest("give both `namespace` and `name`, or neither".into()).into_graphql()),
+        };
+        let results = engine::evaluate_now(&state.store, datasets, state.clock.now()).await.gql()?;
+        Ok(results.into_iter().map(CheckResultObject).collect())
+    }
+}

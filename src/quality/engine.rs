@@ -1,0 +1,138 @@
+//! When rules run, on which datasets, and storing what they found.
+//!
+//! * After an event: every rule whose target matches a dataset the event brought evidence
+//!   about, in the ingest transaction itself ([`after_event`]).
+//! * On a schedule: freshness rules over every matching dataset ([`sweep_freshness`]); only a
+//!   change of outcome is stored, so a quiet dataset does not grow a result a minute.
+//! * On demand: every rule, or the rules on one dataset ([`evaluate_now`]).
+
+use chrono::{DateTime, Utc};
+use tracing::warn;
+
+use super::evaluate::{CheckOutcome, evaluate};
+use super::records::{CheckResult, Trigger};
+use super::rule::{Check, Rule};
+use crate::model::DatasetId;
+use crate::store::{Store, StoreError, WriteTx};
+
+/// A result about to be stored.
+pub struct CheckOutcomeRecord<'a> {
+    pub rule_id: &'a str,
+    pub rule_version: i64,
+    pub dataset_id: DatasetId,
+    pub outcome: &'a CheckOutcome,
+    pub run_id: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+struct VersionedRule {
+    rule: Rule,
+    version: i64,
+}
+
+/// The stored rules, validated. A stored rule that no longer validates (written by another
+/// Weir version) is skipped with a warning rather than failing every ingest.
+async fn load_rules(tx: &WriteTx) -> Result<Vec<VersionedRule>, StoreError> {
+    let records = tx.rules().await?;
+    let mut rules = Vec::with_capacity(records.len());
+    for record in records {
+        let id = record.definition.id.clone();
+        match Rule::from_definition(record.definition) {
+            Ok(rule) => rules.push(VersionedRule { rule, version: record.version }),
+            Err(e) => warn!(rule = %id, error = %e, "stored rule does not validate; skipped"),
+        }
+    }
+    Ok(rules)
+}
+
+struct Pass<'a> {
+    run_id: Option<&'a str>,
+    now: DateTime<Utc>,
+    trigger: Trigger,
+    /// Store a result only when the outcome differs from the latest one.
+    only_changes: bool,
+}
+
+async fn evaluate_datasets(
+    tx: &WriteTx,
+    datasets: &[DatasetId],
+    include: impl Fn(&Rule) -> bool,
+    pass: Pass<'_>,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let rules = load_rules(tx).await?;
+    let rules: Vec<&VersionedRule> = rules.iter().filter(|r| include(&r.rule)).collect();
+    if rules.is_empty() || datasets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stored = Vec::new();
+    for (dataset_id, namespace, name) in tx.dataset_identities_of(datasets).await? {
+        let matching: Vec<&&VersionedRule> = rules.iter().filter(|r| r.rule.target.matches(&namespace, &name)).collect();
+        if matching.is_empty() {
+            continue;
+        }
+        let history = matching
+            .iter()
+            .filter_map(|r| match &r.rule.check {
+                Check::VolumeChange { lookback, .. } => Some(u64::from(*lookback) + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1);
+        let evidence = tx.evidence(dataset_id, history, pass.now).await?;
+        for versioned in matching {
+            let outcome = evaluate(&versioned.rule, &evidence);
+            if pass.only_changes && tx.latest_outcome(&versioned.rule.id, dataset_id).await? == Some(outcome.outcome) {
+                continue;
+            }
+            let record = CheckOutcomeRecord {
+                rule_id: &versioned.rule.id,
+                rule_version: versioned.version,
+                dataset_id,
+                outcome: &outcome,
+                run_id: pass.run_id,
+                at: pass.now,
+            };
+            stored.push(tx.record_check(&record, pass.trigger).await?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Evaluates the rules matching `datasets` inside the ingest transaction of the event that
+/// brought new evidence about them.
+pub async fn after_event(
+    tx: &WriteTx,
+    datasets: &[DatasetId],
+    run_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let pass = Pass { run_id, now, trigger: Trigger::Event, only_changes: false };
+    evaluate_datasets(tx, datasets, |_| true, pass).await
+}
+
+/// Freshness over every dataset, storing only changes of outcome.
+pub async fn sweep_freshness(store: &Store, now: DateTime<Utc>) -> Result<Vec<CheckResult>, StoreError> {
+    let ids: Vec<DatasetId> = store.dataset_identities().await?.into_iter().map(|d| d.0).collect();
+    let tx = store.begin_write().await?;
+    let pass = Pass { run_id: None, now, trigger: Trigger::Schedule, only_changes: true };
+    let stored = evaluate_datasets(&tx, &ids, |r| matches!(r.check, Check::Freshness { .. }), pass).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Every rule on `datasets` (all datasets when `None`), now; every result is stored.
+pub async fn evaluate_now(
+    store: &Store,
+    datasets: Option<Vec<DatasetId>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let ids = match datasets {
+        Some(ids) => ids,
+        None => store.dataset_identities().await?.into_iter().map(|d| d.0).collect(),
+    };
+    let tx = store.begin_write().await?;
+    let pass = Pass { run_id: None, now, trigger: Trigger::OnDemand, only_changes: false };
+    let stored = evaluate_datasets(&tx, &ids, |_| true, pass).await?;
+    tx.commit().await?;
+    Ok(stored)
+}

@@ -1,0 +1,418 @@
+//! Rules, rule history, check results and the evidence rules are evaluated on.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entities::{
+    assertion_observation, check_result, dataset, dataset_version, latest_check, metric_observation, rule,
+    rule_change, run, run_io,
+};
+use super::{Store, StoreError, WriteTx};
+use crate::model::{DatasetId, Direction, Page, RunState};
+use crate::quality::evaluate::{AssertionResult, Column, Evidence, Outcome};
+use crate::quality::records::{CheckFilter, CheckResult, RuleAction, RuleChange, RuleRecord, Trigger};
+use crate::quality::{CheckOutcomeRecord, RuleDefinition, Severity};
+
+fn definition_of(json: serde_json::Value) -> Result<RuleDefinition, StoreError> {
+    serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("stored rule definition: {e}")))
+}
+
+fn rule_record(row: rule::Model) -> Result<RuleRecord, StoreError> {
+    Ok(RuleRecord {
+        definition: definition_of(row.definition)?,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn check_record(row: check_result::Model) -> CheckResult {
+    CheckResult {
+        id: row.id,
+        rule_id: row.rule_id,
+        rule_version: row.rule_version,
+        dataset_id: DatasetId(row.dataset_id),
+        outcome: Outcome::parse(&row.outcome),
+        severity: Severity::parse(&row.severity).unwrap_or(Severity::Block),
+        observed: row.observed,
+        expected: row.expected,
+        message: row.message,
+        run_id: row.run_id,
+        trigger: row.trigger,
+        evaluated_at: row.evaluated_at,
+    }
+}
+
+/// A schema as stored (`fields` of the schema facet) read as evidence columns.
+fn columns_of(fields: &serde_json::Value) -> Vec<Column> {
+    let mut facets = crate::openlineage::Facets::new();
+    facets.insert("schema".into(), serde_json::json!({ "fields": fields }));
+    crate::openlineage::facets::schema_fields(&facets)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| Column { name: f.name, data_type: f.data_type })
+        .collect()
+}
+
+impl Store {
+    pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.db).await?;
+        rows.into_iter().map(rule_record).collect()
+    }
+
+    pub async fn rule(&self, id: &str) -> Result<Option<RuleRecord>, StoreError> {
+        rule::Entity::find_by_id(id.to_string()).one(&self.db).await?.map(rule_record).transpose()
+    }
+
+    pub async fn rule_history(&self, id: &str) -> Result<Vec<RuleChange>, StoreError> {
+        let rows = rule_change::Entity::find()
+            .filter(rule_change::Column::RuleId.eq(id))
+            .order_by_asc(rule_change::Column::Id)
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(RuleChange {
+                    rule_id: r.rule_id,
+                    version: r.version,
+                    action: RuleAction::parse(&r.action),
+                    definition: r.definition.map(definition_of).transpose()?,
+                    author: r.author,
+                    changed_at: r.changed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest result of every rule on a dataset (for health).
+    pub async fn latest_checks_of(&self, dataset: DatasetId) -> Result<Vec<CheckResult>, StoreError> {
+        let latest = latest_check::Entity::find()
+            .filter(latest_check::Column::DatasetId.eq(dataset.0))
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = latest.iter().map(|l| l.check_result_id).collect();
+        self.check_results_by_ids(&ids).await
+    }
+
+    async fn check_results_by_ids(&self, ids: &[i64]) -> Result<Vec<CheckResult>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = check_result::Entity::find()
+            .filter(check_result::Column::Id.is_in(ids.iter().copied()))
+            .order_by_asc(check_result::Column::RuleId)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(check_record).collect())
+    }
+
+    /// Latest results that are block-level failures, across all datasets.
+    pub async fn failing_checks(&self) -> Result<Vec<CheckResult>, StoreError> {
+        let latest = latest_check::Entity::find()
+            .filter(latest_check::Column::Outcome.eq(Outcome::Fail.as_str()))
+            .filter(latest_check::Column::Severity.eq(Severity::Block.as_str()))
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = latest.iter().map(|l| l.check_result_id).collect();
+        self.check_results_by_ids(&ids).await
+    }
+
+    /// A dataset's check history, newest first, `offset`-paginated.
+    pub async fn check_results(
+        &self,
+        dataset: DatasetId,
+        filter: &CheckFilter,
+        offset: u64,
+        first: u64,
+    ) -> Result<Page<CheckResult>, StoreError> {
+        let mut query = check_result::Entity::find()
+            .filter(check_result::Column::DatasetId.eq(dataset.0))
+            .order_by_desc(check_result::Column::EvaluatedAt)
+            .order_by_desc(check_result::Column::Id);
+        if let Some(rule_id) = &filter.rule_id {
+            query = query.filter(check_result::Column::RuleId.eq(rule_id.as_str()));
+        }
+        if let Some(outcome) = filter.outcome {
+            query = query.filter(check_result::Column::Outcome.eq(outcome.as_str()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(check_result::Column::EvaluatedAt.gte(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(check_result::Column::EvaluatedAt.lt(until));
+        }
+        let mut rows = query.offset(offset).limit(first + 1).all(&self.db).await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok(Page { items: rows.into_iter().map(check_record).collect(), has_next })
+    }
+
+    /// Every dataset (id, namespace, name): the freshness sweep and on-demand evaluation walk
+    /// them to find the ones a rule's target matches.
+    pub async fn dataset_identities(&self) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = dataset::Entity::find()
+            .select_only()
+            .column(dataset::Column::Id)
+            .column(dataset::Column::Namespace)
+            .column(dataset::Column::Name)
+            .order_by_asc(dataset::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|(id, ns, name)| (DatasetId(id), ns, name)).collect())
+    }
+}
+
+impl WriteTx {
+    pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.tx).await?;
+        rows.into_iter().map(rule_record).collect()
+    }
+
+    /// Creates or updates a rule. Returns the new version and what happened, or `None` when
+    /// the stored definition is already identical (nothing changes, no version bump).
+    pub async fn save_rule(
+        &self,
+        definition: &RuleDefinition,
+        severity: Severity,
+        author: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(i64, RuleAction)>, StoreError> {
+        let json = serde_json::to_value(definition).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let existing = rule::Entity::find_by_id(definition.id.clone()).lock_exclusive().one(&self.tx).await?;
+        let (version, action) = match existing {
+            Some(row) if row.definition == json => return Ok(None),
+            Some(row) => {
+                let version = row.version + 1;
+                let mut active: rule::ActiveModel = row.into();
+                active.version = Set(version);
+                active.kind = Set(definition.kind.clone());
+                active.severity = Set(severity.as_str().to_string());
+                active.definition = Set(json.clone());
+                active.updated_at = Set(now);
+                active.update(&self.tx).await?;
+                (version, RuleAction::Updated)
+            }
+            None => {
+                // A re-created rule continues its old version numbers, so results never
+                // point at an ambiguous version.
+                let last = rule_change::Entity::find()
+                    .filter(rule_change::Column::RuleId.eq(definition.id.as_str()))
+                    .order_by_desc(rule_change::Column::Version)
+                    .one(&self.tx)
+                    .await?
+                    .map_or(0, |c| c.version);
+                let version = last + 1;
+                rule::ActiveModel {
+                    id: Set(definition.id.clone()),
+                    version: Set(version),
+                    kind: Set(definition.kind.clone()),
+                    severity: Set(severity.as_str().to_string()),
+                    definition: Set(json.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(&self.tx)
+                .await?;
+                (version, RuleAction::Created)
+            }
+        };
+        self.record_rule_change(&definition.id, version, action, Some(json), author, now).await?;
+        Ok(Some((version, action)))
+    }
+
+    /// Deletes a rule (its results stay in history; it stops counting for health).
+    pub async fn delete_rule(&self, id: &str, author: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let Some(row) = rule::Entity::find_by_id(id.to_string()).one(&self.tx).await? else {
+            return Ok(false);
+        };
+        let version = row.version + 1;
+        row.delete(&self.tx).await?;
+        latest_check::Entity::delete_many()
+            .filter(latest_check::Column::RuleId.eq(id))
+            .exec(&self.tx)
+            .await?;
+        self.record_rule_change(id, version, RuleAction::Deleted, None, author, now).await?;
+        Ok(true)
+    }
+
+    async fn record_rule_change(
+        &self,
+        id: &str,
+        version: i64,
+        action: RuleAction,
+        definition: Option<serde_json::Value>,
+        author: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        rule_change::ActiveModel {
+            rule_id: Set(id.to_string()),
+            version: Set(version),
+            action: Set(action.as_str().to_string()),
+            definition: Set(definition),
+            author: Set(author.to_string()),
+            changed_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The latest stored outcome of a rule on a dataset.
+    pub async fn latest_outcome(&self, rule_id: &str, dataset: DatasetId) -> Result<Option<Outcome>, StoreError> {
+        let found = latest_check::Entity::find()
+            .filter(latest_check::Column::RuleId.eq(rule_id))
+            .filter(latest_check::Column::DatasetId.eq(dataset.0))
+            .one(&self.tx)
+            .await?;
+        Ok(found.map(|l| Outcome::parse(&l.outcome)))
+    }
+
+    /// Stores a result in the history and makes it the latest for (rule, dataset).
+    pub async fn record_check(&self, record: &CheckOutcomeRecord<'_>, trigger: Trigger) -> Result<CheckResult, StoreError> {
+        let row = check_result::ActiveModel {
+            rule_id: Set(record.rule_id.to_string()),
+            rule_version: Set(record.rule_version),
+            dataset_id: Set(record.dataset_id.0),
+            outcome: Set(record.outcome.outcome.as_str().to_string()),
+            severity: Set(record.outcome.severity.as_str().to_string()),
+            observed: Set(record.outcome.observed.clone()),
+            expected: Set(record.outcome.expected.clone()),
+            message: Set(record.outcome.message.clone()),
+            run_id: Set(record.run_id.map(str::to_string)),
+            trigger: Set(trigger.as_str().to_string()),
+            evaluated_at: Set(record.at),
+            ..Default::default()
+        }
+        .insert(&self.tx)
+        .await?;
+        let latest = latest_check::ActiveModel {
+            rule_id: Set(row.rule_id.clone()),
+            dataset_id: Set(row.dataset_id),
+            check_result_id: Set(row.id),
+            outcome: Set(row.outcome.clone()),
+            severity: Set(row.severity.clone()),
+            evaluated_at: Set(row.evaluated_at),
+            ..Default::default()
+        };
+        use latest_check::Column as C;
+        latest_check::Entity::insert(latest)
+            .on_conflict(
+                OnConflict::columns([C::RuleId, C::DatasetId])
+                    .update_columns([C::CheckResultId, C::Outcome, C::Severity, C::EvaluatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(check_record(row))
+    }
+
+    /// Everything rules may look at for one dataset, as of `now` (inside this transaction, so
+    /// the event being ingested is included). `row_count_history` bounds the volume history.
+    pub async fn evidence(&self, dataset: DatasetId, row_count_history: u64, now: DateTime<Utc>) -> Result<Evidence, StoreError> {
+        let mut evidence = Evidence { now, ..Default::default() };
+
+        let metrics = metric_observation::Entity::find()
+            .filter(metric_observation::Column::DatasetId.eq(dataset.0))
+            .order_by_desc(metric_observation::Column::ObservedAt)
+            .order_by_desc(metric_observation::Column::Id)
+            .limit(5000)
+            .all(&self.tx)
+            .await?;
+        let mut latest: HashMap<(String, String), Option<f64>> = HashMap::new();
+        for m in &metrics {
+            latest.entry((m.column_name.clone(), m.metric.clone())).or_insert(m.value);
+        }
+        evidence.metrics = latest;
+        evidence.row_counts = metrics
+            .iter()
+            .filter(|m| m.metric == "row_count" && m.column_name.is_empty())
+            .filter_map(|m| m.value)
+            .take(row_count_history as usize)
+            .collect();
+
+        if let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? {
+            evidence.last_written_at = found.last_written_at;
+            evidence.schema = found.schema_fields.as_ref().map(columns_of);
+            if let Some(current) = found.current_version_id {
+                let previous = dataset_version::Entity::find()
+                    .filter(dataset_version::Column::DatasetId.eq(dataset.0))
+                    .filter(dataset_version::Column::Id.ne(current))
+                    .filter(dataset_version::Column::SchemaFields.is_not_null())
+                    .order_by_desc(dataset_version::Column::CreatedAt)
+                    .order_by_desc(dataset_version::Column::Id)
+                    .one(&self.tx)
+                    .await?;
+                evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
+            }
+        }
+
+        let newest = assertion_observation::Entity::find()
+            .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
+            .order_by_desc(assertion_observation::Column::ObservedAt)
+            .order_by_desc(assertion_observation::Column::Id)
+            .one(&self.tx)
+            .await?;
+        if let Some(newest) = newest {
+            let rows = assertion_observation::Entity::find()
+                .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
+                .filter(assertion_observation::Column::EvidenceKey.eq(newest.evidence_key))
+                .order_by_asc(assertion_observation::Column::Id)
+                .all(&self.tx)
+                .await?;
+            evidence.assertions = rows
+                .into_iter()
+                .map(|a| AssertionResult {
+                    assertion: a.assertion,
+                    column: if a.column_name.is_empty() { None } else { Some(a.column_name) },
+                    success: a.success,
+                    severity: a.severity,
+                })
+                .collect();
+        }
+
+        let writers: Vec<String> = run_io::Entity::find()
+            .select_only()
+            .column(run_io::Column::RunId)
+            .filter(run_io::Column::DatasetId.eq(dataset.0))
+            .filter(run_io::Column::Direction.eq(Direction::Output.as_str()))
+            .into_tuple()
+            .all(&self.tx)
+            .await?;
+        if !writers.is_empty() {
+            let last = run::Entity::find()
+                .filter(run::Column::Id.is_in(writers))
+                .order_by_desc(run::Column::FirstEventTime)
+                .order_by_desc(run::Column::Id)
+                .one(&self.tx)
+                .await?;
+            evidence.last_writer_state = last.map(|r| RunState::parse(&r.state));
+        }
+        Ok(evidence)
+    }
+
+    /// Id, namespace and name of datasets, for matching rule targets.
+    pub async fn dataset_identities_of(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, String, String)> = dataset::Entity::find()
+            .select_only()
+            .column(dataset::Column::Id)
+            .column(dataset::Column::Namespace)
+            .column(dataset::Column::Name)
+            .filter(dataset::Column::Id.is_in(ids.iter().map(|d| d.0)))
+            .order_by_asc(dataset::Column::Id)
+            .into_tuple()
+            .all(&self.tx)
+            .await?;
+        Ok(rows.into_iter().map(|(id, ns, name)| (DatasetId(id), ns, name)).collect())
+    }
+}

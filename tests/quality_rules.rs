@@ -1,0 +1,239 @@
+//! Quality rules end to end over HTTP: a rules file applied, events that break and then
+//! satisfy rules, health, check history, freshness with a moved clock, and bad rules.
+
+mod common;
+
+use chrono::Duration;
+use common::events::{dataset, run_event, run_id};
+use serde_json::{Value, json};
+
+const RULES: &str = r#"
+rules:
+  - id: orders_have_rows
+    kind: metric
+    severity: block
+    description: An orders table must never be empty
+    owner: orders-team@example.com
+    target: { namespace: "postgres://prod:5432", name: "analytics.*" }
+    metric: row_count
+    op: ">="
+    value: 100
+  - id: orders_email_nulls
+    kind: metric
+    severity: warn
+    target: { namespace: "postgres://prod:5432", name: analytics.orders }
+    metric: null_ratio
+    column: email
+    op: "<="
+    value: 0.1
+  - id: orders_fresh
+    kind: freshness
+    severity: block
+    target: { namespace: "postgres://prod:5432", name: analytics.orders }
+    max_age: 6h
+  - id: orders_dbt_tests
+    kind: assertions
+    target: { namespace: "postgres://prod:5432", name: analytics.orders }
+"#;
+
+const NS: &str = "postgres://prod:5432";
+
+/// A COMPLETE run writing analytics.orders with the given row count and email null count.
+fn orders_event(time: &str, rows: f64, email_nulls: f64) -> Value {
+    let mut output = dataset(NS, "analytics.orders");
+    output["facets"]["dataQualityMetrics"] = json!({
+        "_producer": "x", "_schemaURL": "y",
+        "rowCount": rows,
+        "columnMetrics": { "email": { "nullCount": email_nulls } }
+    });
+    run_event("COMPLETE", time, &run_id(), ("etl", "build_orders"), vec![dataset(NS, "raw.orders")], vec![output])
+}
+
+async fn apply(app: &common::TestApp, yaml: &str, dry_run: bool) -> Value {
+    app.query(
+        "mutation($y: String!, $d: Boolean!) { applyRules(yaml: $y, dryRun: $d, author: \"ci\") { created updated deleted unchanged applied } }",
+        json!({"y": yaml, "d": dry_run}),
+    )
+    .await["applyRules"]
+        .clone()
+}
+
+const HEALTH: &str = r#"query($ns: String!, $name: String!) { dataset(namespace: $ns, name: $name) {
+  health { status reasons { ruleId ruleVersion outcome severity observed expected message runId } }
+} }"#;
+
+async fn health(app: &common::TestApp, name: &str) -> Value {
+    app.query(HEALTH, json!({"ns": NS, "name": name})).await["dataset"]["health"].clone()
+}
+
+backend_tests! {
+    async fn applying_a_rules_file_is_idempotent_and_dry_run_changes_nothing(app) {
+        let plan = apply(&app, RULES, true).await;
+        assert_eq!(plan["created"].as_array().map(Vec::len), Some(4));
+        assert_eq!(plan["applied"], false);
+        assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"], json!([]));
+
+        let plan = apply(&app, RULES, false).await;
+        assert_eq!(plan["created"], json!(["orders_have_rows", "orders_email_nulls", "orders_fresh", "orders_dbt_tests"]));
+        let plan = apply(&app, RULES, false).await;
+        assert_eq!(plan["created"], json!([]));
+        assert_eq!(plan["unchanged"].as_array().map(Vec::len), Some(4));
+
+        // Edit one, drop one: one update, one deletion, versions and history follow.
+        let edited = RULES.replace("value: 100", "value: 50");
+        let edited = edited.split("  - id: orders_dbt_tests").next().unwrap_or_default().to_string();
+        let plan = apply(&app, &edited, false).await;
+        assert_eq!(plan["updated"], json!(["orders_have_rows"]));
+        assert_eq!(plan["deleted"], json!(["orders_dbt_tests"]));
+        let rule = app.query(r#"{ rule(id: "orders_have_rows") { version severity owner definition history { version action author } } }"#, json!({})).await["rule"].clone();
+        assert_eq!(rule["version"], 2);
+        assert_eq!(rule["severity"], "BLOCK");
+        assert_eq!(rule["owner"], "orders-team@example.com");
+        assert_eq!(rule["definition"]["value"], 50.0);
+        assert_eq!(rule["history"], json!([
+            {"version": 1, "action": "CREATED", "author": "ci"},
+            {"version": 2, "action": "UPDATED", "author": "ci"},
+        ]));
+    }
+
+    async fn a_bad_rules_file_changes_nothing_and_names_line_and_rule(app) {
+        apply(&app, RULES, false).await;
+        let bad = RULES.replace("max_age: 6h", "max_age: soonish").replace("op: \"<=\"", "op: \"=~\"");
+        let (code, message) = app
+            .query_error_code("mutation($y: String!) { applyRules(yaml: $y) { applied } }", json!({"y": bad}))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(message.contains("line 24: rule `orders_fresh`: `max_age`"), "{message}");
+        assert!(message.contains("line 18: rule `orders_email_nulls`: unknown `op`"), "{message}");
+        let rules = app.query("{ rules { id version } }", json!({})).await["rules"].clone();
+        assert_eq!(rules.as_array().map(Vec::len), Some(4));
+        assert!(rules.as_array().into_iter().flatten().all(|r| r["version"] == 1));
+    }
+
+    async fn metrics_that_break_a_block_rule_make_the_dataset_failing_then_healthy_again(app) {
+        apply(&app, RULES, false).await;
+        app.ingest(&orders_event("2024-05-31T20:00:00Z", 42.0, 1.0)).await;
+        // No rule targets the input: nothing is known about it.
+        assert_eq!(health(&app, "raw.orders").await, json!({"status": "UNKNOWN", "reasons": []}));
+        let h = health(&app, "analytics.orders").await;
+        assert_eq!(h["status"], "FAILING", "{h}");
+        let reason = h["reasons"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "orders_have_rows")).cloned().expect("reason");
+        assert_eq!(reason["outcome"], "FAIL");
+        assert_eq!(reason["severity"], "BLOCK");
+        assert_eq!(reason["observed"], 42.0);
+        assert_eq!(reason["expected"], "row_count >= 100");
+        assert_eq!(reason["ruleVersion"], 1);
+        assert!(reason["runId"].is_string());
+        // No assertions were reported: that rule errors (never a silent pass).
+        let assertions = h["reasons"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "orders_dbt_tests")).cloned().expect("assertion reason");
+        assert_eq!(assertions["outcome"], "ERROR");
+        assert!(assertions["message"].as_str().is_some_and(|m| m.contains("no assertions")));
+
+        let failing = app.query("{ failingDatasets { name } }", json!({})).await;
+        assert_eq!(failing["failingDatasets"], json!([{"name": "analytics.orders"}]));
+
+        // A later good write: the block rule passes again; the missing assertions still warn.
+        app.ingest(&orders_event("2024-05-31T21:00:00Z", 5000.0, 100.0)).await;
+        let h = health(&app, "analytics.orders").await;
+        assert_eq!(h["status"], "WARNING", "{h}");
+        assert!(h["reasons"].as_array().into_iter().flatten().all(|r| r["ruleId"] != "orders_have_rows"));
+        assert_eq!(app.query("{ failingDatasets { name } }", json!({})).await["failingDatasets"], json!([]));
+
+        // The history has both results of the block rule, newest first, and can be filtered.
+        let history = app.query(r#"query($ns: String!) { dataset(namespace: $ns, name: "analytics.orders") {
+            checkResults(ruleId: "orders_have_rows") { edges { node { outcome observed } } }
+            failures: checkResults(outcome: FAIL) { edges { node { ruleId observed } } } } }"#, json!({"ns": NS})).await;
+        assert_eq!(history["dataset"]["checkResults"]["edges"], json!([
+            {"node": {"outcome": "PASS", "observed": 5000.0}},
+            {"node": {"outcome": "FAIL", "observed": 42.0}},
+        ]));
+        assert_eq!(history["dataset"]["failures"]["edges"], json!([{"node": {"ruleId": "orders_have_rows", "observed": 42.0}}]));
+    }
+
+    async fn warn_rule_failure_is_a_warning_not_a_failure(app) {
+        apply(&app, &RULES.split("  - id: orders_fresh").next().unwrap_or_default().to_string(), false).await;
+        app.ingest(&orders_event("2024-05-31T20:00:00Z", 1000.0, 500.0)).await;
+        let h = health(&app, "analytics.orders").await;
+        assert_eq!(h["status"], "WARNING", "{h}");
+        assert_eq!(h["reasons"][0]["ruleId"], "orders_email_nulls");
+        assert_eq!(h["reasons"][0]["observed"], 0.5);
+    }
+
+    async fn failed_dbt_assertion_fails_the_assertions_rule(app) {
+        apply(&app, RULES, false).await;
+        let mut input = dataset(NS, "analytics.orders");
+        let assertions = json!({"_producer": "x", "_schemaURL": "y", "assertions": [
+            {"assertion": "not_null", "column": "id", "success": true},
+            {"assertion": "unique", "column": "id", "success": false, "severity": "ERROR"},
+        ]});
+        input["inputFacets"] = json!({"dataQualityAssertions": assertions.clone()});
+        input["facets"]["dataQualityAssertions"] = assertions;
+        app.ingest(&run_event("COMPLETE", "2024-05-31T22:00:00Z", &run_id(), ("dbt", "test.orders"), vec![input], vec![])).await;
+        let h = health(&app, "analytics.orders").await;
+        let reason = h["reasons"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "orders_dbt_tests")).cloned().expect("reason");
+        assert_eq!(reason["outcome"], "FAIL");
+        assert_eq!(reason["observed"]["failed"], json!(["unique(id)"]));
+        assert_eq!(h["status"], "FAILING");
+    }
+
+    async fn freshness_goes_stale_as_the_clock_moves(app) {
+        apply(&app, RULES, false).await;
+        // The test clock starts at 2024-06-01T00:00Z; the write is 1h before.
+        app.ingest(&orders_event("2024-05-31T23:00:00Z", 1000.0, 0.0)).await;
+        let results = app.query(r#"mutation($ns: String!) { evaluateRules(namespace: $ns, name: "analytics.orders") { ruleId outcome } }"#, json!({"ns": NS})).await;
+        let fresh = results["evaluateRules"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "orders_fresh")).cloned();
+        assert_eq!(fresh.map(|r| r["outcome"].clone()), Some(json!("PASS")));
+
+        app.clock.advance(Duration::hours(6));
+        app.query("mutation { evaluateRules { ruleId } }", json!({})).await;
+        let h = health(&app, "analytics.orders").await;
+        let stale = h["reasons"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "orders_fresh")).cloned().expect("freshness reason");
+        assert_eq!(stale["outcome"], "FAIL");
+        assert_eq!(stale["observed"]["age_seconds"], 7 * 3600);
+        assert_eq!(stale["expected"], "written within 6h");
+        assert_eq!(h["status"], "FAILING");
+
+        // Rewritten: fresh again.
+        app.ingest(&orders_event("2024-06-01T06:30:00Z", 1000.0, 0.0)).await;
+        let h = health(&app, "analytics.orders").await;
+        assert!(h["reasons"].as_array().into_iter().flatten().all(|r| r["ruleId"] != "orders_fresh"), "{h}");
+    }
+
+    async fn rule_mutations_validate_and_name_the_rule(app) {
+        let create = r#"mutation($r: RuleInput!) { createRule(rule: $r, author: "ana") { id version kind } }"#;
+        let rule = json!({"id": "rows", "kind": "metric", "target": {"namespace": "wh", "name": "*"}, "metric": "row_count", "op": ">", "value": 0.0});
+        let created = app.query(create, json!({"r": rule})).await;
+        assert_eq!(created["createRule"], json!({"id": "rows", "version": 1, "kind": "metric"}));
+        let (code, _) = app.query_error_code(create, json!({"r": rule})).await;
+        assert_eq!(code, "CONFLICT");
+
+        let cases = [
+            (json!({"id": "k", "kind": "magic", "target": {"namespace": "a", "name": "b"}}), "unknown kind `magic`"),
+            (json!({"id": "t", "kind": "metric", "target": {"namespace": "a", "name": "b"}, "metric": "row_count", "op": "between", "min": 5.0, "max": 1.0}), "greater than `max`"),
+            (json!({"id": "d", "kind": "freshness", "target": {"namespace": "a", "name": "b"}, "maxAge": "6 parsecs"}), "`max_age`"),
+            (json!({"id": "p", "kind": "run_status", "target": {"namespace": "a", "name": "[unclosed"}}), "does not compile"),
+            (json!({"id": "m", "kind": "metric", "target": {"namespace": "a", "name": "b"}, "metric": "median_nulls", "column": "x", "op": ">", "value": 1.0}), "unknown metric"),
+        ];
+        for (input, expected) in cases {
+            let (code, message) = app.query_error_code(create, json!({"r": input})).await;
+            assert_eq!(code, "BAD_USER_INPUT", "{message}");
+            assert!(message.contains(expected), "{message} should contain {expected}");
+            let id = input["id"].as_str().unwrap_or_default();
+            assert!(message.contains(&format!("rule `{id}`")), "{message} should name the rule");
+        }
+
+        let update = r#"mutation($r: RuleInput!) { updateRule(rule: $r) { version definition } }"#;
+        let mut changed = rule.clone();
+        changed["value"] = json!(10.0);
+        let updated = app.query(update, json!({"r": changed})).await;
+        assert_eq!(updated["updateRule"]["version"], 2);
+        let (code, _) = app.query_error_code(update, json!({"r": {"id": "ghost", "kind": "run_status", "target": {"namespace": "a", "name": "b"}}})).await;
+        assert_eq!(code, "NOT_FOUND");
+        let deleted = app.query(r#"mutation { deleteRule(id: "rows") }"#, json!({})).await;
+        assert_eq!(deleted["deleteRule"], true);
+        let (code, _) = app.query_error_code(r#"mutation { deleteRule(id: "rows") }"#, json!({})).await;
+        assert_eq!(code, "NOT_FOUND");
+        let history = app.query(r#"{ rule(id: "rows") { id } rules { id } }"#, json!({})).await;
+        assert_eq!(history, json!({"rule": null, "rules": []}));
+    }
+}
