@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing::error;
-use weir::cli::{Cli, Command};
+use weir::cli::{Cli, Command, RulesCommand, rules};
 use weir::store::Store;
 use weir::{App, telemetry};
 
@@ -19,11 +19,14 @@ async fn main() -> ExitCode {
             print!("{}", weir::api::schema_sdl());
             Ok(())
         }
+        Command::Rules(RulesCommand::Check { file }) => rules::check(&file).map(|summary| println!("{summary}")),
+        Command::Rules(RulesCommand::Apply { file, server, dry_run, author }) => {
+            rules::apply(&file, &server, dry_run, &author).await.map(|plan| println!("{plan}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            error!("{message}");
             eprintln!("weir: {message}");
             ExitCode::FAILURE
         }

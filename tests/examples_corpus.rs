@@ -9,6 +9,12 @@
 //!   `eventTime`, `run.runId`, sometimes a name) get their 400 with the path of the missing field;
 //!   then they are completed the way a real emitter would send them ([`complete`]) and ingested.
 //!   Test *templates* get their placeholders replaced ([`fill_placeholders`]) and are ingested.
+//! * A run id is globally unique (OpenLineage spec), so an otherwise valid event whose `run.runId`
+//!   already belongs to another job is refused: 409, `error.code` `CONFLICT`, `error.path`
+//!   `run.runId`, and nothing of it is stored (not even the raw event). [`Model`] predicts which
+//!   events that is, [`RUN_ID_CONFLICTS`] lists them (the dbt fixtures reuse one file's run ids for
+//!   another file's jobs), and for each the test checks the 409, that a retry is refused again,
+//!   and that the job owning the run id and everything the event names are as they were.
 //! * After every accepted event the test asks the server about what that event says, derived from
 //!   the event JSON itself: the run belongs to the event's job, its state follows event time, the
 //!   job's current inputs/outputs are those of its most recent run, parents, schemas, aliases,
@@ -27,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use common::TestApp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use weir::openlineage::{normalize_run_id, parse_timestamp};
 
 // ------------------------------------------------------------------------------------------------
@@ -63,7 +69,8 @@ enum Outcome {
         fills: &'static [(&'static str, &'static str)],
     },
     /// A test template with `${json-unit.*}` or `{{ ... }}` placeholders: filled in
-    /// ([`fill_placeholders`]), completed ([`complete`]) and accepted.
+    /// ([`fill_placeholders`]), completed ([`complete`]) and accepted, except the events that
+    /// [`RUN_ID_CONFLICTS`] lists (409: their run id belongs to another job).
     Template,
     /// Not an OpenLineage event (skipped for ingestion, for the reason given). Sent as it is
     /// anyway, it must get a 400 about the document as a whole (no `error.path`), never a 5xx.
@@ -122,13 +129,18 @@ const CASES: &[Case] = &[
         Pattern { paths: &["run.runId", "run.runId", "eventTime", "eventTime"], fills: &[] },
     ),
     case("examples/integration__common__tests__dbt__fail__result.json", Dbt, Template),
+    // Literal run ids (only eventTime is templated); it comes first, so it owns them.
     case("examples/integration__common__tests__dbt__no_test_metadata__result.json", Dbt, Template),
+    // Events 0 and 2 (assert_positive_amounts) reuse run 6edf42ed-..., no_test_metadata's
+    // customers.test: 409 (RUN_ID_CONFLICTS).
     case("examples/integration__common__tests__dbt__singular_test__result.json", Dbt, Template),
     case(
         "examples/integration__common__tests__dbt__structured_logs__postgres__test__results__test_ol_events.json",
         Dbt,
         Template,
     ),
+    // Every event reuses a no_test_metadata run id for a different job: all ten get 409
+    // (RUN_ID_CONFLICTS), so none of its assertions are stored.
     case("examples/integration__common__tests__dbt__test__result.json", Dbt, Template),
     case("examples/integration__flink__flink1__src__test__resources__events__expected_failed.json", Jvm, Template),
     case("examples/integration__flink__flink1__src__test__resources__events__expected_kafka.json", Jvm, Template),
@@ -239,6 +251,19 @@ const CASES: &[Case] = &[
     case("examples/spec__tests__example_full_event.json", Clients, Accepted),
 ];
 
+/// The events (file, indexes in the file) that are otherwise valid but are refused with 409
+/// `CONFLICT` at `run.runId`, because their run id already belongs to a different job: a run id is
+/// globally unique, and accepting them would graft one job's lineage onto another's run. Which
+/// events these are follows from arrival order within a family (the first job to use a run id owns
+/// it); [`Model::run_id_owner`] predicts them, and each family fails unless its prediction is
+/// exactly this list.
+const RUN_ID_CONFLICTS: &[(&str, &[usize])] = &[
+    // 6edf42ed-d8d0-454a-b819-d09b9067ff99 is no_test_metadata's DEMO_DB...customers.test run.
+    ("examples/integration__common__tests__dbt__singular_test__result.json", &[0, 2]),
+    // Its five run ids are no_test_metadata's five test runs, each for a job of another name.
+    ("examples/integration__common__tests__dbt__test__result.json", &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+];
+
 /// Files in the folders that are documentation, not candidates for ingestion.
 const DOCS: &[&str] = &["examples/ORIGINS.txt", "examples/README.md"];
 
@@ -297,7 +322,19 @@ fn every_file_has_a_deliberate_outcome() {
             assert_eq!(paths.len(), events.len(), "{}: one rejection path per event", case.file);
         }
     }
-    eprintln!("outcomes of {} files: {counts:#?}", CASES.len());
+    for (file, indexes) in RUN_ID_CONFLICTS {
+        let case = CASES.iter().find(|c| c.file == *file).unwrap_or_else(|| panic!("RUN_ID_CONFLICTS: {file} is not in CASES"));
+        assert!(matches!(case.outcome, Accepted | Template), "{file}: only accepted-looking events can conflict");
+        let events = events_of(file, &read(file));
+        assert!(indexes.windows(2).all(|w| w[0] < w[1]), "{file}: list conflicting events once, in order");
+        for &i in *indexes {
+            let run_id = events.get(i).map(|e| &e["run"]["runId"]).unwrap_or_else(|| panic!("{file}: no event #{i}"));
+            // A run id the test completes is made from (file, job), so only a literal one can clash.
+            assert!(run_id.as_str().is_some_and(|r| !is_templated(r)), "{file}#{i}: its run id is not literal: {run_id}");
+        }
+    }
+    let refused: usize = RUN_ID_CONFLICTS.iter().map(|(_, indexes)| indexes.len()).sum();
+    eprintln!("outcomes of {} files: {counts:#?}; {refused} events refused for reusing another job's run id", CASES.len());
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -420,11 +457,50 @@ fn id_of(v: &Value) -> Id {
 }
 
 fn show(id: &Id) -> String {
-    format!("{}/{}", id.0, id.1)
+    format!("({}, {})", id.0, id.1)
+}
+
+/// `in_namespace in_name.field -> out_field [TYPE SUBTYPE]`.
+fn show_edges<'e>(edges: impl IntoIterator<Item = &'e ColumnEdge>) -> String {
+    let shown: Vec<String> = edges
+        .into_iter()
+        .map(|(from, from_field, _, to_field, kind, subtype)| {
+            let kind = [kind, subtype].iter().filter_map(|k| k.as_deref()).collect::<Vec<_>>().join(" ");
+            format!("{} {}.{from_field} -> {to_field} [{kind}]", from.0, from.1)
+        })
+        .collect();
+    shown.join("; ")
 }
 
 fn ids_of(list: &Value) -> BTreeSet<Id> {
     list.as_array().into_iter().flatten().map(id_of).collect()
+}
+
+/// An identity only when both parts are non-empty strings.
+fn full_id(v: &Value) -> Option<Id> {
+    Some((text(&v["namespace"])?, text(&v["name"])?))
+}
+
+/// The jobs an event names: its own and its parent facet's.
+fn jobs_named(e: &Value) -> BTreeSet<Id> {
+    [full_id(&e["job"]), full_id(&e["run"]["facets"]["parent"]["job"])].into_iter().flatten().collect()
+}
+
+/// Every dataset identity an event names: inputs, outputs, their symlinks, the inputs of their
+/// column lineage, and the datasets of a `test` run facet.
+fn datasets_named(e: &Value) -> BTreeSet<Id> {
+    let mut named = BTreeSet::new();
+    let entries = e["inputs"].as_array().into_iter().flatten().chain(e["outputs"].as_array().into_iter().flatten());
+    for entry in entries {
+        named.extend(full_id(entry));
+        named.extend(symlinks_of(entry));
+        for spec in entry["facets"]["columnLineage"]["fields"].as_object().into_iter().flat_map(|f| f.values()) {
+            named.extend(spec["inputFields"].as_array().into_iter().flatten().filter_map(full_id));
+        }
+    }
+    let tests = e["run"]["facets"]["test"]["tests"].as_array().into_iter().flatten();
+    named.extend(tests.filter_map(|t| full_id(&t["dataset"])));
+    named
 }
 
 fn present(v: &Value) -> bool {
@@ -589,6 +665,8 @@ impl Io {
 }
 
 struct RunModel {
+    /// The job whose events first used the run id: the only job that may use it.
+    job: Id,
     state: &'static str,
     state_time: DateTime<Utc>,
     first_time: DateTime<Utc>,
@@ -755,6 +833,18 @@ impl Model {
         }
     }
 
+    /// For a RunEvent whose (normalized) run id already belongs to a different job: the run id
+    /// and that job. Such an event is refused (409) and changes nothing, so it is never applied.
+    fn run_id_owner(&self, e: &Value) -> Option<(String, Id)> {
+        if !is_run_event(e) {
+            return None;
+        }
+        let run_id = normalize_run_id(str_of(&e["run"]["runId"])).to_string();
+        let owner = &self.runs.get(&run_id)?.job;
+        (*owner != id_of(&e["job"])).then(|| (run_id, owner.clone()))
+    }
+
+    /// Applies an event the server accepted; never one that [`Model::run_id_owner`] refuses.
     fn apply(&mut self, e: &Value) -> Said {
         let mut said = Said::default();
         let at = time_of(e);
@@ -771,6 +861,7 @@ impl Model {
             }
             let incoming = event_type(e);
             let run = self.runs.entry(run_id.clone()).or_insert_with(|| RunModel {
+                job: job.clone(),
                 state: incoming.unwrap_or("OTHER"),
                 state_time: at,
                 first_time: at,
@@ -791,6 +882,7 @@ impl Model {
             }
             let reported = self.datasets_of(e, at, &mut said);
             let run = self.runs.get_mut(&run_id).expect("run just stored");
+            assert_eq!(run.job, job, "{run_id}: an event of another job was applied to the model");
             run.io.add(&reported);
             let job_run = self.job_run_io.entry((job.clone(), run_id.clone())).or_default();
             job_run.add(&reported);
@@ -809,6 +901,7 @@ impl Model {
             said.run = Some((run_id, job.clone()));
             said.job = Some(job);
         } else if present(&e["dataset"]) {
+            // A DatasetEvent's dataset carries its column lineage like an output does.
             self.dataset(&e["dataset"], true, at, &mut said);
         } else {
             let job = id_of(&e["job"]);
@@ -859,6 +952,23 @@ const COLUMN_LINEAGE: &str = r#"query($ns: String!, $name: String!) {
   }
 }"#;
 
+/// What a refused event could have changed, read before and after it (`updatedAt` included).
+const SNAPSHOT_RUN: &str = "id rawId state stateTime startedAt endedAt nominalStartTime nominalEndTime errorMessage \
+    parentRunId facets createdAt updatedAt job { namespace name } inputs { namespace name } outputs { namespace name }";
+
+const SNAPSHOT_JOB: &str = "namespace name facets createdAt updatedAt parent { namespace name } children { namespace name } \
+    inputs { namespace name } outputs { namespace name } latestRun { id } runs(first: 100) { nodes { id state updatedAt } }";
+
+const SNAPSHOT_DATASET: &str = "namespace name facets createdAt updatedAt \
+    schema { name type fields { name type fields { name type } } } aliases { namespace name } \
+    versions { version runId createdAt } currentVersion { version } producers { namespace name } consumers { namespace name } \
+    observations(limit: 1000) { metrics { metric column value source runId observedAt } \
+                                assertions { assertion column success severity source runId observedAt } } \
+    lastWrittenAt lastWriterRun { id }";
+
+const SNAPSHOT_CATALOG: &str = "{ jobs(first: 500) { nodes { namespace name updatedAt } } \
+    datasets(first: 500) { nodes { namespace name updatedAt } } }";
+
 struct Corpus<'a> {
     app: &'a TestApp,
     model: Model,
@@ -866,18 +976,20 @@ struct Corpus<'a> {
     /// `file#index` of the event being checked, for messages.
     at: String,
     accepted: usize,
+    /// (file, index) of each event the model refused for reusing another job's run id.
+    conflicts: Vec<(&'static str, usize)>,
 }
 
 impl<'a> Corpus<'a> {
     fn new(app: &'a TestApp) -> Self {
-        Corpus { app, model: Model::default(), problems: Vec::new(), at: String::new(), accepted: 0 }
+        Corpus { app, model: Model::default(), problems: Vec::new(), at: String::new(), accepted: 0, conflicts: Vec::new() }
     }
 
     fn problem(&mut self, message: String) {
         self.problems.push(format!("{}: {message}", self.at));
     }
 
-    fn check(&mut self, what: &str, got: impl PartialEq<Value> + Debug + Into<Value>, want: Value) {
+    fn check(&mut self, what: &str, got: impl Into<Value>, want: Value) {
         let got: Value = got.into();
         if got != want {
             self.problem(format!("{what}: got {got}, want {want}"));
@@ -907,7 +1019,12 @@ impl<'a> Corpus<'a> {
 
     /// Fails the test with every problem found, if there are any.
     fn finish(self, family: Family) {
-        eprintln!("{family:?}: {} events accepted and checked, {} problems", self.accepted, self.problems.len());
+        eprintln!(
+            "{family:?}: {} events accepted and checked, {} refused for reusing another job's run id, {} problems",
+            self.accepted,
+            self.conflicts.len(),
+            self.problems.len()
+        );
         assert!(
             self.problems.is_empty(),
             "{family:?} ({:?}): {} problems:\n{}",
@@ -929,7 +1046,7 @@ impl<'a> Corpus<'a> {
                 Accepted => {
                     for (i, event) in events.iter().enumerate() {
                         self.at = format!("{}#{i}", case.file);
-                        self.accept(as_is(i), event).await;
+                        self.accept(as_is(i), event, (case.file, i)).await;
                     }
                 }
                 Refused { paths } => {
@@ -947,7 +1064,7 @@ impl<'a> Corpus<'a> {
                         self.at = format!("{}#{i} (completed)", case.file);
                         let mut event = event.clone();
                         complete(&mut event, case.file, base_time(index), i, fills);
-                        self.accept(serde_json::to_vec(&event).expect("JSON"), &event).await;
+                        self.accept(serde_json::to_vec(&event).expect("JSON"), &event, (case.file, i)).await;
                     }
                 }
                 Template => {
@@ -958,16 +1075,25 @@ impl<'a> Corpus<'a> {
                         complete(&mut event, case.file, base_time(index), i, &[]);
                         let body = serde_json::to_vec(&event).expect("JSON");
                         assert!(!is_templated(&String::from_utf8_lossy(&body)), "{}: placeholder left", self.at);
-                        self.accept(body, &event).await;
+                        self.accept(body, &event, (case.file, i)).await;
                     }
                 }
-                NotAnEvent { .. } => {
-                    self.at = case.file.to_string();
+                NotAnEvent { reason } => {
+                    self.at = format!("{} (not an event: {reason})", case.file);
                     self.reject(bytes.clone(), &Value::Null, None).await;
                 }
             }
         }
         self.at = "after the last file".into();
+        let mut want: Vec<(&str, usize)> = RUN_ID_CONFLICTS
+            .iter()
+            .filter(|(file, _)| CASES.iter().any(|c| c.file == *file && c.family == family))
+            .flat_map(|(file, indexes)| indexes.iter().map(move |i| (*file, *i)))
+            .collect();
+        want.sort();
+        let mut got = self.conflicts.clone();
+        got.sort();
+        self.check_eq("events refused for reusing another job's run id (RUN_ID_CONFLICTS)", got, want);
         self.check_catalog().await;
     }
 
@@ -984,7 +1110,12 @@ impl<'a> Corpus<'a> {
         }
     }
 
-    async fn accept(&mut self, body: Vec<u8>, event: &Value) {
+    async fn accept(&mut self, body: Vec<u8>, event: &Value, (file, index): (&'static str, usize)) {
+        if let Some((run_id, owner)) = self.model.run_id_owner(event) {
+            self.conflicts.push((file, index));
+            self.refuse_conflict(body, event, run_id, owner).await;
+            return;
+        }
         let (status, response) = self.post(body).await;
         if status != 201 {
             self.problem(format!("rejected with {status}: {response}"));
@@ -993,6 +1124,65 @@ impl<'a> Corpus<'a> {
         self.accepted += 1;
         let said = self.model.apply(event);
         self.check_event(said).await;
+    }
+
+    /// An otherwise valid event whose run id belongs to `owner`, another job: a 409 `CONFLICT` at
+    /// `run.runId` naming the owner, again when sent a second time (had the raw event been kept,
+    /// the retry would be a duplicate and get 201), and nothing the event names changed: the run,
+    /// the jobs and datasets it names, their column lineage and the catalog read the same before
+    /// and after, the owner's run and job are still what the model says, and what only this event
+    /// names does not exist.
+    async fn refuse_conflict(&mut self, body: Vec<u8>, event: &Value, run_id: String, owner: Id) {
+        let before = self.snapshot(event, &run_id, &owner).await;
+        let message = format!("run id {} already belongs to job {}/{}", str_of(&event["run"]["runId"]), owner.0, owner.1);
+        for attempt in ["", " (sent again)"] {
+            let (status, response) = self.post(body.clone()).await;
+            self.check(&format!("status{attempt} (its run id belongs to another job)"), status, json!(409));
+            self.check(&format!("error.code{attempt}"), response["error"]["code"].clone(), json!("CONFLICT"));
+            self.check(&format!("error.path{attempt}"), response["error"]["path"].clone(), json!("run.runId"));
+            self.check(&format!("error.message{attempt}"), response["error"]["message"].clone(), json!(message));
+        }
+        let after = self.snapshot(event, &run_id, &owner).await;
+        for ((what, was), (_, is)) in before.iter().zip(&after) {
+            if was != is {
+                self.problem(format!("{what} changed by a refused event: was {was}, now {is}"));
+            }
+        }
+        self.check_event(Said { run: Some((run_id, owner.clone())), job: Some(owner), ..Said::default() }).await;
+        for job in jobs_named(event) {
+            if !self.model.jobs.contains(&job) {
+                let data = self.query(JOB, json!({"ns": job.0, "name": job.1})).await;
+                self.check(&format!("job {} (only a refused event named it)", show(&job)), data["job"].clone(), Value::Null);
+            }
+        }
+        for dataset in datasets_named(event) {
+            if !self.model.datasets.contains(&dataset) && !self.model.aliases.contains_key(&dataset) {
+                let got = self.dataset(&dataset.0, &dataset.1, "namespace name").await;
+                self.check(&format!("dataset {} (only a refused event named it)", show(&dataset)), got, Value::Null);
+            }
+        }
+    }
+
+    /// How the server shows what an event about `run_id` could change; labelled, in a fixed order.
+    async fn snapshot(&mut self, event: &Value, run_id: &str, owner: &Id) -> Vec<(String, Value)> {
+        let mut shot = vec![(format!("run {run_id}"), self.run(run_id, SNAPSHOT_RUN).await)];
+        let mut jobs = jobs_named(event);
+        jobs.insert(owner.clone());
+        for job in jobs {
+            let got = self.job(&job.0, &job.1, SNAPSHOT_JOB).await;
+            shot.push((format!("job {}", show(&job)), got));
+        }
+        for dataset in datasets_named(event) {
+            let got = self.dataset(&dataset.0, &dataset.1, SNAPSHOT_DATASET).await;
+            shot.push((format!("dataset {}", show(&dataset)), got));
+            if !self.model.datasets.contains(&dataset) && !self.model.aliases.contains_key(&dataset) {
+                continue; // unknown, so no column lineage to ask for (asking is NOT_FOUND)
+            }
+            let edges = self.query(COLUMN_LINEAGE, json!({"ns": dataset.0, "name": dataset.1})).await;
+            shot.push((format!("columnLineage{}", show(&dataset)), edges["columnLineage"].clone()));
+        }
+        shot.push(("every job and dataset".into(), self.query(SNAPSHOT_CATALOG, json!({})).await));
+        shot
     }
 
     /// Asks the server about everything the event just said.
@@ -1066,7 +1256,12 @@ impl<'a> Corpus<'a> {
                 .collect();
             let missing: Vec<&ColumnEdge> = edges.difference(&got).collect();
             if !missing.is_empty() {
-                self.problem(format!("columnLineage({}) lacks {missing:?}; it has {got:?}", show(dataset)));
+                self.problem(format!(
+                    "columnLineage{} lacks {}\n    it has {}",
+                    show(dataset),
+                    show_edges(missing),
+                    show_edges(&got)
+                ));
             }
         }
     }
@@ -1451,10 +1646,25 @@ async fn jvm_exact(c: &mut Corpus<'_>) {
 }
 
 async fn dbt_exact(c: &mut Corpus<'_>) {
-    c.at = "dbt test/result.json (exact)".into();
+    c.at = "dbt no_test_metadata filled in (exact)".into();
+    let got = c.assertion_list("snowflake://ASDF1234.eu-central-1.aws", "DEMO_DB.public.stg_customers").await;
+    let want = ["dataQualityAssertions not_null(customer_id) pass", "dataQualityAssertions unique(customer_id) pass"];
+    c.check_eq("stg_customers assertions", got, sorted(&want));
+    let run = c.run("f99310b4-339a-4381-ad3e-c1b95c24ff11", "state job { namespace name } inputs { name }").await;
+    c.check(
+        "stg_customers test run (test/result.json's refused FAIL reused its id)",
+        run,
+        json!({"state": "COMPLETE", "job": {"namespace": "dbt-test-namespace", "name": "DEMO_DB.public.jaffle_shop.stg_customers.test"},
+               "inputs": [{"name": "DEMO_DB.public.stg_customers"}]}),
+    );
+
+    c.at = "dbt test/result.json refused: its run ids are no_test_metadata's (exact)".into();
     let got = c.assertion_list("bigquery", "random-gcp-project.dbt_test1.test_second_dbt_model").await;
-    let want = ["dataQualityAssertions not_null(id) pass", "dataQualityAssertions unique(id) fail"];
-    c.check_eq("test_second_dbt_model assertions", got, sorted(&want));
+    c.check_eq("test_second_dbt_model assertions (the refused not_null pass, unique fail)", got, Vec::<String>::new());
+    let job = c.job("dbt-test-namespace", "random-gcp-project.dbt_test1.dbt_bigquery_test.test_second_dbt_model.test", "name").await;
+    c.check("a job only refused events named", job, Value::Null);
+    let ds = c.dataset("bigquery", "random-gcp-project.dbt_test1.test_second_parallel_dbt_model.test", "name").await;
+    c.check("a dataset only a refused event named", ds, Value::Null);
 
     c.at = "dbt fail/result.json filled in (exact)".into();
     let fail = "examples/integration__common__tests__dbt__fail__result.json";
@@ -1489,6 +1699,14 @@ async fn dbt_exact(c: &mut Corpus<'_>) {
     c.check("singular test run state", run["state"].clone(), json!("FAIL"));
     c.check("singular test job", run["job"]["name"].clone(), json!("test.my_project.assert_row_count_within_range"));
     c.check("the test run facet is kept", run["facets"]["test"]["tests"][0]["status"].clone(), json!("fail"));
+    let run = c.run("6edf42ed-d8d0-454a-b819-d09b9067ff99", "state job { namespace name }").await;
+    c.check(
+        "assert_positive_amounts reused no_test_metadata's customers.test run: refused, that run stays FAIL",
+        run,
+        json!({"state": "FAIL", "job": {"namespace": "dbt-test-namespace", "name": "DEMO_DB.public.jaffle_shop.customers.test"}}),
+    );
+    let job = c.job("job-namespace", "test.my_project.assert_positive_amounts", "name").await;
+    c.check("assert_positive_amounts (only refused events named it)", job, Value::Null);
 }
 
 async fn run_family(app: &TestApp, family: Family) {

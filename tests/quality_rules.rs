@@ -236,4 +236,133 @@ backend_tests! {
         let history = app.query(r#"{ rule(id: "rows") { id } rules { id } }"#, json!({})).await;
         assert_eq!(history, json!({"rule": null, "rules": []}));
     }
+
+    async fn cli_checks_and_applies_a_rules_file(app) {
+        let dir = std::env::temp_dir().join(format!("weir-rules-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let good = dir.join("rules.yaml");
+        std::fs::write(&good, RULES).expect("write rules");
+        let bad = dir.join("bad.yaml");
+        std::fs::write(&bad, RULES.replace("max_age: 6h", "max_age: whenever")).expect("write rules");
+
+        let out = weir(&["rules", "check", good.to_str().unwrap_or_default()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("4 rules, all valid"));
+        let out = weir(&["rules", "check", bad.to_str().unwrap_or_default()]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("bad.yaml:24: rule `orders_fresh`: `max_age`"), "{stderr}");
+
+        // A bad file is refused before anything is sent.
+        let out = weir(&["rules", "apply", bad.to_str().unwrap_or_default(), "--server", &app.base]);
+        assert_eq!(out.status.code(), Some(1));
+        let out = weir(&["rules", "apply", good.to_str().unwrap_or_default(), "--server", &app.base, "--dry-run"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("+ orders_fresh") && stdout.contains("4 created, 0 updated, 0 deleted, 0 unchanged (dry run, nothing changed)"), "{stdout}");
+        assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"], json!([]));
+
+        let out = weir(&["rules", "apply", good.to_str().unwrap_or_default(), "--server", &app.base, "--author", "release-bot"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = weir(&["rules", "apply", good.to_str().unwrap_or_default(), "--server", &app.base]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 0 updated, 0 deleted, 4 unchanged (applied)"));
+        let rule = app.query(r#"{ rule(id: "orders_fresh") { version history { author } } }"#, json!({})).await;
+        assert_eq!(rule["rule"], json!({"version": 1, "history": [{"author": "release-bot"}]}));
+
+        let out = weir(&["rules", "apply", good.to_str().unwrap_or_default(), "--server", "http://127.0.0.1:9"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Weir"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    async fn schema_contract_catches_a_breaking_change(app) {
+        let rules = r#"
+rules:
+  - id: orders_contract
+    kind: schema
+    target: { namespace: wh, name: orders }
+    required_columns: [{ name: id, type: BIGINT }]
+    no_breaking_changes: true
+"#;
+        apply(&app, rules, false).await;
+        let write = |cols: &[(&str, &str)], time: &str| {
+            let mut out = dataset("wh", "orders");
+            out["facets"]["schema"] = common::events::schema(cols);
+            run_event("COMPLETE", time, &run_id(), ("etl", "orders"), vec![], vec![out])
+        };
+        app.ingest(&write(&[("id", "BIGINT"), ("email", "TEXT")], "2024-05-01T00:00:00Z")).await;
+        let h = app.query(r#"{ dataset(namespace: "wh", name: "orders") { health { status } } }"#, json!({})).await;
+        assert_eq!(h["dataset"]["health"]["status"], "HEALTHY");
+        app.ingest(&write(&[("id", "BIGINT")], "2024-05-02T00:00:00Z")).await;
+        let h = app.query(r#"{ dataset(namespace: "wh", name: "orders") { health { status reasons { message observed } } } }"#, json!({})).await;
+        assert_eq!(h["dataset"]["health"]["status"], "FAILING");
+        assert_eq!(h["dataset"]["health"]["reasons"][0]["message"], "column `email` was dropped");
+    }
+
+    async fn volume_change_compares_with_previous_writes(app) {
+        let rules = r#"
+rules:
+  - id: orders_volume
+    kind: volume_change
+    severity: warn
+    target: { namespace: "postgres://prod:5432", name: analytics.orders }
+    lookback: 3
+    max_drop_pct: 50
+"#;
+        apply(&app, rules, false).await;
+        for (hour, rows) in [(1, 1000.0), (2, 1100.0), (3, 900.0)] {
+            app.ingest(&orders_event(&format!("2024-05-31T0{hour}:00:00Z"), rows, 0.0)).await;
+        }
+        assert_eq!(health(&app, "analytics.orders").await["status"], "HEALTHY");
+        app.ingest(&orders_event("2024-05-31T04:00:00Z", 100.0, 0.0)).await;
+        let h = health(&app, "analytics.orders").await;
+        assert_eq!(h["status"], "WARNING");
+        assert_eq!(h["reasons"][0]["observed"], json!({"row_count": 100.0, "baseline": 1000.0, "change_pct": -90.0}));
+    }
+
+    async fn run_status_rule_fails_when_the_writer_fails(app) {
+        let rules = "rules:\n  - id: last_run_ok\n    kind: run_status\n    target: { namespace: wh, name: 'daily_*' }\n";
+        apply(&app, rules, false).await;
+        app.ingest(&run_event("FAIL", "2024-05-01T00:00:00Z", &run_id(), ("etl", "daily"), vec![], vec![dataset("wh", "daily_sales")])).await;
+        let h = app.query(r#"{ dataset(namespace: "wh", name: "daily_sales") { health { status reasons { observed } } } }"#, json!({})).await;
+        assert_eq!(h["dataset"]["health"]["status"], "FAILING");
+        assert_eq!(h["dataset"]["health"]["reasons"][0]["observed"], "FAIL");
+    }
+}
+
+fn weir(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_weir")).args(args).output().expect("run weir")
+}
+
+/// The background sweep re-evaluates freshness on its own when time passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_sweep_marks_stale_datasets() {
+    let app = common::TestApp::spawn_with(common::Backend::Sqlite, |c| c.freshness_interval = std::time::Duration::from_millis(50))
+        .await
+        .expect("sqlite");
+    apply(&app, RULES, false).await;
+    app.ingest(&orders_event("2024-05-31T23:00:00Z", 1000.0, 0.0)).await;
+    app.clock.advance(Duration::hours(12));
+    // Wait (bounded) for the sweep to record the stale result; no timing is asserted.
+    let mut stale = None;
+    for _ in 0..200 {
+        let results = app
+            .query(r#"query($ns: String!) { dataset(namespace: $ns, name: "analytics.orders") { checkResults(ruleId: "orders_fresh") { edges { node { outcome trigger } } } } }"#, json!({"ns": NS}))
+            .await;
+        if let Some(first) = results["dataset"]["checkResults"]["edges"].get(0)
+            && first["node"]["trigger"] == "schedule"
+        {
+            stale = Some(first["node"].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stale, Some(json!({"outcome": "FAIL", "trigger": "schedule"})));
+    // Only changes are stored by the sweep: the failure is recorded once however many ticks.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let results = app
+        .query(r#"query($ns: String!) { dataset(namespace: $ns, name: "analytics.orders") { checkResults(ruleId: "orders_fresh") { edges { node { trigger } } } } }"#, json!({"ns": NS}))
+        .await;
+    let scheduled = results["dataset"]["checkResults"]["edges"].as_array().into_iter().flatten().filter(|e| e["node"]["trigger"] == "schedule").count();
+    assert_eq!(scheduled, 1);
 }
