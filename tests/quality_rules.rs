@@ -151,7 +151,7 @@ backend_tests! {
     }
 
     async fn warn_rule_failure_is_a_warning_not_a_failure(app) {
-        apply(&app, &RULES.split("  - id: orders_fresh").next().unwrap_or_default().to_string(), false).await;
+        apply(&app, RULES.split("  - id: orders_fresh").next().unwrap_or_default(), false).await;
         app.ingest(&orders_event("2024-05-31T20:00:00Z", 1000.0, 500.0)).await;
         let h = health(&app, "analytics.orders").await;
         assert_eq!(h["status"], "WARNING", "{h}");

@@ -51,6 +51,9 @@ pub async fn column_lineage(
     describe(store, found).await
 }
 
+/// (input dataset, input field, output dataset, output field, transformation type, subtype).
+type EdgeKey = (DatasetId, String, DatasetId, String, Option<String>, Option<String>);
+
 async fn walk(
     store: &Store,
     dataset: DatasetId,
@@ -62,7 +65,7 @@ async fn walk(
     let mut frontier: Vec<(DatasetId, Vec<String>)> = vec![(dataset, fields.to_vec())];
     // Identity of an edge, transformation included: one input column may feed an output
     // column in several ways, and each way is an edge of its own.
-    let mut seen: HashSet<(DatasetId, String, DatasetId, String, Option<String>, Option<String>)> = HashSet::new();
+    let mut seen: HashSet<EdgeKey> = HashSet::new();
     for _ in 0..depth {
         let mut next: HashMap<DatasetId, Vec<String>> = HashMap::new();
         for (ds, fields) in &frontier {

@@ -124,6 +124,8 @@ pub struct DatasetObservations {
     assertions: Vec<AssertionObservationObject>,
 }
 
+// GraphQL arguments are resolver parameters: a filterable connection needs many.
+#[allow(clippy::too_many_arguments)]
 #[Object(name = "Dataset")]
 impl DatasetObject {
     /// The node id used by `lineage`: `dataset:NAMESPACE:NAME`.
