@@ -22,7 +22,9 @@ fn migrate_applies_and_is_idempotent() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "migrations applied");
     }
     assert!(path.exists());
-    let _ = std::fs::remove_file(&path);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }
 
 #[test]

@@ -80,4 +80,48 @@ backend_tests! {
         assert_eq!(data["dataset"]["producers"], json!([{"name": "busy"}]));
         assert_eq!(data["datasets"]["edges"].as_array().map(Vec::len), Some(22));
     }
+
+    async fn concurrent_jobs_writing_one_dataset_lose_no_update(app) {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/lineage");
+        let mut tasks = Vec::new();
+        for i in 0..32 {
+            let (client, url) = (client.clone(), url.clone());
+            let mut out = dataset("wh", "shared_target");
+            out["facets"][format!("team{i}_marker")] = json!({"_producer": "x", "_schemaURL": "y", "writer": i});
+            let event = run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", &format!("writer_{i}")), vec![], vec![out]);
+            tasks.push(tokio::spawn(async move { client.post(url).json(&event).send().await.map(|r| r.status().as_u16()) }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.expect("task").expect("response"), 201);
+        }
+        let data = app.query(r#"{ dataset(namespace: "wh", name: "shared_target") { facets producers { name } } }"#, json!({})).await;
+        let facets = data["dataset"]["facets"].as_object().expect("facets");
+        let markers = facets.keys().filter(|k| k.ends_with("_marker")).count();
+        assert_eq!(markers, 32, "every writer's facet must survive: {facets:?}");
+        assert_eq!(data["dataset"]["producers"].as_array().map(Vec::len), Some(32));
+    }
+}
+
+/// Replicas starting together on a new database must not trip over each other's migrations.
+async fn replicas_migrate_together(backend: common::Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let builds: Vec<_> = (0..3).map(|_| weir::App::build(common::config_for(&db.url))).collect();
+    for result in futures::future::join_all(builds).await {
+        let app = result.expect("every replica starts");
+        assert!(app.store().is_ready().await.expect("ready check"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replicas_migrate_together() {
+    replicas_migrate_together(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_migrate_together() {
+    replicas_migrate_together(common::Backend::Postgres).await;
 }

@@ -121,4 +121,12 @@ backend_tests! {
         let data = app.query(r#"{ search(query: "_c") { id } }"#, json!({})).await;
         assert_eq!(data["search"], json!([{"id": "job:etl:load_customers"}]));
     }
+
+    async fn malformed_graphql_body_gets_a_json_error(app) {
+        let response = app.post_raw("/graphql", b"{\"query\": ".to_vec(), &[("content-type", "application/json")]).await;
+        assert_eq!(response.status().as_u16(), 400);
+        let body: serde_json::Value = response.json().await.expect("JSON error body");
+        assert_eq!(body["error"]["code"], "BAD_USER_INPUT");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("invalid GraphQL request body")), "{body}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The API layer: HTTP routes (REST ingestion, health) and GraphQL. It converts between the
 //! wire and the domain; domain modules never see a request or a GraphQL type.
 
+mod body;
 pub mod error;
 mod graphql;
 mod rest;

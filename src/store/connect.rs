@@ -5,9 +5,14 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use super::{Backend, Store, StoreError};
+
+/// Arbitrary, fixed key of the PostgreSQL advisory lock that serialises migrations.
+const MIGRATION_LOCK_KEY: i64 = 0x5745_4952; // "WEIR"
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH?mode=rwc`, `sqlite::memory:`, `postgres://...`).
@@ -54,9 +59,33 @@ impl Store {
     }
 
     /// Applies every pending migration. Safe to run on every start and from several replicas
-    /// (the migrator runs in a transaction on PostgreSQL).
+    /// at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await?;
+        match self.backend {
+            Backend::Sqlite => {
+                // Two processes opening one new file would race too; running the migrations
+                // inside one IMMEDIATE transaction makes the second wait for the first, then
+                // find nothing pending (SQLite's DDL is transactional).
+                let options = TransactionOptions {
+                    isolation_level: None,
+                    access_mode: None,
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                };
+                let tx = self.db.begin_with_options(options).await?;
+                Migrator::up(&tx, None).await?;
+                tx.commit().await?;
+            }
+            Backend::Postgres => {
+                // Replicas starting together would race to create the same tables; a
+                // transaction-scoped advisory lock makes them take turns (the others then find
+                // nothing pending). The lock is held by `guard` while the migrator runs on
+                // other pooled connections, and released when `guard` commits.
+                let guard = self.db.begin().await?;
+                guard.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
+                Migrator::up(&self.db, None).await?;
+                guard.commit().await?;
+            }
+        }
         Ok(())
     }
 

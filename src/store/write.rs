@@ -217,13 +217,21 @@ impl WriteTx {
             .filter(dataset::Column::Name.eq(name))
             .one(&self.tx)
             .await?;
-        let found = match existing {
-            Some(found) => found,
+        let id = match existing {
+            Some(found) => found.id,
             None => match self.alias_target(namespace, name).await? {
-                Some(found) => found,
-                None => self.insert_dataset(namespace, name, now).await?,
+                Some(found) => found.id,
+                None => self.insert_dataset(namespace, name, now).await?.id,
             },
         };
+        // The row is read back under lock: the caller merges facets and versions into it and
+        // writes it back, and without the lock two events of different jobs touching the same
+        // dataset on PostgreSQL would each overwrite the other's changes.
+        let found = dataset::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))?;
         let (current_version, current_version_time) = match found.current_version_id {
             Some(version_id) => dataset_version::Entity::find_by_id(version_id)
                 .one(&self.tx)

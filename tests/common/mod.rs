@@ -83,6 +83,22 @@ pub fn start_of_test_time() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z").map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default()
 }
 
+/// A fresh, empty database (no migrations) and the guard that removes it when dropped.
+pub struct EmptyDatabase {
+    pub url: String,
+    _db: TestDb,
+}
+
+pub async fn empty_database(backend: Backend) -> Option<EmptyDatabase> {
+    let (url, db) = fresh_database(backend).await?;
+    Some(EmptyDatabase { url, _db: db })
+}
+
+/// The configuration tests run the server with, on `database_url`.
+pub fn config_for(database_url: &str) -> Config {
+    test_config(database_url)
+}
+
 /// A fresh database URL for one test, or `None` for PostgreSQL when it is not configured.
 async fn fresh_database(backend: Backend) -> Option<(String, TestDb)> {
     let id = uuid::Uuid::new_v4().simple().to_string();

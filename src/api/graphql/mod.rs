@@ -11,13 +11,15 @@ mod types;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
+use super::body::read_body;
 use super::error::ApiError;
 use crate::config::Config;
 
@@ -46,8 +48,17 @@ fn build_schema_for_sdl() -> WeirSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
 }
 
-pub async fn post_graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    execute(state, request).await
+/// A JSON GraphQL request, read within the body limit; a body that is not one gets the API's
+/// usual JSON error, not the framework's plain-text rejection.
+pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match read_body(&headers, body, state.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(err) => return err.into_response(),
+    };
+    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+        Ok(request) => run(state, request).await.into_response(),
+        Err(e) => ApiError::BadRequest(format!("invalid GraphQL request body: {e}")).into_response(),
+    }
 }
 
 /// A browser (asking for HTML) gets GraphiQL; anything else is a GraphQL GET request.
@@ -64,10 +75,6 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQ
         Ok(request) => run(state, request).await.into_response(),
         Err(err) => ApiError::BadRequest(format!("invalid GraphQL GET request: {err}")).into_response(),
     }
-}
-
-async fn execute(state: AppState, request: GraphQLRequest) -> GraphQLResponse {
-    run(state, request.into_inner()).await
 }
 
 async fn run(state: AppState, request: async_graphql::Request) -> GraphQLResponse {

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{Value, json};
 
-use super::body::read_body;
+use crate::api::body::read_body;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::ingest::{IngestOutcome, ingest};

@@ -1,4 +1,3 @@
 //! Plain HTTP endpoints: OpenLineage ingestion and health probes.
-mod body;
 pub mod health;
 pub mod ingest;
