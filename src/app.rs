@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::api;
 use crate::clock::{self, SharedClock};
-use crate::quality;
+use crate::{gate, quality};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -88,7 +88,12 @@ async fn freshness_sweeper(store: Store, clock: SharedClock, interval: Duration,
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                if let Err(e) = quality::engine::sweep_freshness(&store, clock.now()).await {
+                let now = clock.now();
+                let swept = match quality::engine::sweep_freshness(&store, now).await {
+                    Ok(results) => gate::hooks::after_evaluation(&store, &results, now).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = swept {
                     warn!(error = %e, "freshness sweep failed");
                 }
             }

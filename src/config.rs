@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::gate::decide::UnknownInputPolicy;
+
 /// Everything `weir serve` needs to run. `App::build` takes it; tests build one directly.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -41,6 +43,11 @@ pub struct Config {
     /// the sweep off).
     #[arg(long, env = "WEIR_FRESHNESS_INTERVAL", default_value = "1m", value_parser = humantime::parse_duration)]
     pub freshness_interval: Duration,
+
+    /// What the gate does with an input no check has run on yet: `allow` (with a note) or
+    /// `block`.
+    #[arg(long, env = "WEIR_GATE_UNKNOWN_INPUTS", value_enum, default_value = "allow")]
+    pub gate_unknown_inputs: UnknownInputPolicy,
 }
 
 impl Config {
@@ -55,6 +62,7 @@ impl Config {
             graphql_max_complexity: 5000,
             max_page_size: 500,
             freshness_interval: Duration::from_secs(60),
+            gate_unknown_inputs: UnknownInputPolicy::Allow,
         }
     }
 }

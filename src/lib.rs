@@ -20,6 +20,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod gate;
 pub mod ingest;
 pub mod lineage;
 pub mod model;

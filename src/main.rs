@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing::error;
-use weir::cli::{Cli, Command, RulesCommand, rules};
+use weir::cli::{Cli, Command, RulesCommand, gate, rules};
 use weir::store::Store;
 use weir::{App, telemetry};
 
@@ -12,6 +12,9 @@ use weir::{App, telemetry};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
+    if let Command::Gate(args) = &cli.command {
+        return gate::run(args).await;
+    }
     let result = match cli.command {
         Command::Serve(config) => serve(config).await,
         Command::Migrate { database_url } => migrate(&database_url).await,
@@ -23,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Rules(RulesCommand::Apply { file, server, dry_run, author }) => {
             rules::apply(&file, &server, dry_run, &author).await.map(|plan| println!("{plan}"))
         }
+        Command::Gate(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

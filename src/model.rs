@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// Surrogate key of a dataset. Only meaningful inside one Weir database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DatasetId(pub i64);
 
 /// Surrogate key of a job.
@@ -15,7 +15,7 @@ pub struct DatasetId(pub i64);
 pub struct JobId(pub i64);
 
 /// A dataset's public identity: OpenLineage's (namespace, name).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DatasetRef {
     pub namespace: String,
     pub name: String,
@@ -113,6 +113,8 @@ pub struct Run {
     pub state: RunState,
     /// Event time of the event that set `state`.
     pub state_time: DateTime<Utc>,
+    /// Event time of the run's earliest event.
+    pub first_event_time: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub nominal_start_time: Option<DateTime<Utc>>,

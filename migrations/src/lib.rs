@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_core;
 mod m20261127_000002_quality;
+mod m20261127_000003_gating;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_core::Migration),
             Box::new(m20261127_000002_quality::Migration),
+            Box::new(m20261127_000003_gating::Migration),
         ]
     }
 }

@@ -126,6 +126,31 @@ impl From<IngestError> for ApiError {
     }
 }
 
+impl From<crate::quality::manage::ManageError> for ApiError {
+    fn from(e: crate::quality::manage::ManageError) -> Self {
+        use crate::quality::manage::ManageError;
+        match e {
+            ManageError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            ManageError::AlreadyExists(_) => ApiError::Conflict { path: "rule.id".into(), message: e.to_string() },
+            ManageError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::gate::waivers::WaiverError> for ApiError {
+    fn from(e: crate::gate::waivers::WaiverError) -> Self {
+        use crate::gate::waivers::WaiverError;
+        match e {
+            WaiverError::UnknownDataset { .. } | WaiverError::UnknownRule(_) | WaiverError::UnknownWaiver(_) => {
+                ApiError::NotFound(e.to_string())
+            }
+            WaiverError::MissingReason | WaiverError::ExpiryInPast { .. } => ApiError::BadRequest(e.to_string()),
+            WaiverError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<LineageError> for ApiError {
     fn from(e: LineageError) -> Self {
         match e {

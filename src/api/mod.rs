@@ -38,6 +38,7 @@ pub fn router(store: Store, clock: SharedClock, config: &Config) -> Router {
     Router::new()
         .route("/api/v1/lineage", post(rest::ingest::post_event))
         .route("/api/v1/lineage/batch", post(rest::ingest::post_batch))
+        .route("/api/v1/gate", get(rest::gate::get_gate))
         .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))
         .route("/healthz", get(rest::health::healthz))
         .route("/readyz", get(rest::health::readyz))

@@ -2,6 +2,7 @@
 //! server (`rules apply`) rather than to the database.
 
 pub mod client;
+pub mod gate;
 pub mod rules;
 
 use std::path::PathBuf;
@@ -31,6 +32,34 @@ pub enum Command {
     /// Validate a rules file, or make a server's rules match it.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Ask a Weir server whether a job may run. Exit code 0: allow; 1: block; 2: could not
+    /// decide (server unreachable, bad arguments, server error).
+    Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The job's namespace.
+    #[arg(long)]
+    pub namespace: String,
+    /// The job's name.
+    #[arg(long)]
+    pub job: String,
+    /// An input the job is about to read, as NAMESPACE:NAME (repeatable). Default: the job's
+    /// most recent inputs.
+    #[arg(long = "input", value_name = "NAMESPACE:NAME")]
+    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Keep asking until the job is allowed or this much time has passed (`30m`, `2h`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// How often to ask again while waiting.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub poll_interval: std::time::Duration,
+    /// Print the decision as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

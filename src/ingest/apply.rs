@@ -10,6 +10,7 @@ use super::versioning::version_key;
 use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, MetricObservation, RunState};
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
 use super::IngestError;
+use crate::gate::hooks::RunEventApplied;
 use crate::store::{DatasetState, RunRecord, StoreError, WriteTx, merge_facets};
 
 pub struct Context<'a> {
@@ -46,7 +47,7 @@ struct Evidence<'a> {
     at: DateTime<Utc>,
 }
 
-pub async fn run_event(ctx: &Context<'_>) -> Result<(), IngestError> {
+pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError> {
     let (Some(run), Some(job)) = (&ctx.event.run, &ctx.event.job) else {
         return Err(StoreError::Corrupt("a RunEvent without run or job reached ingest".into()).into());
     };
@@ -130,7 +131,9 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<(), IngestError> {
     let all = tx.run_io_of(&run_id).await?;
     let io = IoSet { key: format!("run:{run_id}"), time: record.first_event_time, seen: at, all: &all, reported: &reported };
     edges::update(tx, &mut job_state, io).await?;
-    Ok(tx.save_job(&job_state, ctx.now).await?)
+    tx.save_job(&job_state, ctx.now).await?;
+    let completed_now = ctx.event.event_type == Some(RunEventType::Complete) && record.state == RunState::Complete && record.state_time == at;
+    Ok(RunEventApplied { run_id, job_id: job_state.id, is_new, completed_now, inputs: input_ids })
 }
 
 pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {

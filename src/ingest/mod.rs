@@ -20,6 +20,7 @@ use tracing::warn;
 pub use archive::unarchive;
 
 use crate::openlineage::{Event, EventKind};
+use crate::gate::{self, decide::UnknownInputPolicy};
 use crate::quality;
 use crate::store::{InsertedRaw, Store, StoreError};
 
@@ -47,13 +48,19 @@ pub enum IngestError {
 /// How many times a transaction that lost a race with a concurrent writer is run again.
 const MAX_ATTEMPTS: usize = 5;
 
-/// Stores `event` and applies it, in one transaction. `received_at` is the server's clock.
-pub async fn ingest(store: &Store, event: &Event, received_at: DateTime<Utc>) -> Result<IngestOutcome, IngestError> {
+/// Stores `event` and applies it, in one transaction. `received_at` is the server's clock;
+/// `unknown_inputs` is the gate's policy for inputs without evidence (violation checks).
+pub async fn ingest(
+    store: &Store,
+    event: &Event,
+    received_at: DateTime<Utc>,
+    unknown_inputs: UnknownInputPolicy,
+) -> Result<IngestOutcome, IngestError> {
     let archived = archive::archive(&event.raw)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match ingest_once(store, event, &archived, received_at).await {
+        match ingest_once(store, event, &archived, received_at, unknown_inputs).await {
             Err(IngestError::Store(err)) if err.is_retryable() && attempt < MAX_ATTEMPTS => {
                 warn!(attempt, error = %err, "ingest transaction conflicted; retrying");
                 tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
@@ -68,6 +75,7 @@ async fn ingest_once(
     event: &Event,
     archived: &archive::Archived,
     received_at: DateTime<Utc>,
+    unknown_inputs: UnknownInputPolicy,
 ) -> Result<IngestOutcome, IngestError> {
     let tx = store.begin_write().await?;
     let run_id = event.run.as_ref().map(|r| r.run_id.to_string());
@@ -89,15 +97,24 @@ async fn ingest_once(
         return Ok(IngestOutcome::Duplicate);
     }
     let ctx = apply::Context::new(&tx, event, received_at, &archived.hash);
-    match event.kind {
-        EventKind::Run => apply::run_event(&ctx).await?,
-        EventKind::Dataset => apply::dataset_event(&ctx).await?,
-        EventKind::Job => apply::job_event(&ctx).await?,
-    }
+    let applied_run = match event.kind {
+        EventKind::Run => Some(apply::run_event(&ctx).await?),
+        EventKind::Dataset => {
+            apply::dataset_event(&ctx).await?;
+            None
+        }
+        EventKind::Job => {
+            apply::job_event(&ctx).await?;
+            None
+        }
+    };
     // Rules see the event's evidence in the same transaction: an acknowledged event has
     // always been evaluated.
     let touched = ctx.touched();
-    quality::engine::after_event(&tx, &touched, run_id.as_deref(), received_at).await?;
+    let results = quality::engine::after_event(&tx, &touched, run_id.as_deref(), event.event_time, received_at).await?;
+    // Gate violations and taint, also in the same transaction: derived state never lags an
+    // acknowledged event.
+    gate::hooks::after_event(&tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
     tx.commit().await?;
     Ok(IngestOutcome::Stored)
 }

@@ -23,6 +23,7 @@ pub struct CheckOutcomeRecord<'a> {
     pub outcome: &'a CheckOutcome,
     pub run_id: Option<&'a str>,
     pub at: DateTime<Utc>,
+    pub evidence_time: DateTime<Utc>,
 }
 
 struct VersionedRule {
@@ -48,6 +49,7 @@ async fn load_rules(tx: &WriteTx) -> Result<Vec<VersionedRule>, StoreError> {
 struct Pass<'a> {
     run_id: Option<&'a str>,
     now: DateTime<Utc>,
+    evidence_time: DateTime<Utc>,
     trigger: Trigger,
     /// Store a result only when the outcome differs from the latest one.
     only_changes: bool,
@@ -91,6 +93,7 @@ async fn evaluate_datasets(
                 outcome: &outcome,
                 run_id: pass.run_id,
                 at: pass.now,
+                evidence_time: pass.evidence_time,
             };
             stored.push(tx.record_check(&record, pass.trigger).await?);
         }
@@ -104,9 +107,10 @@ pub async fn after_event(
     tx: &WriteTx,
     datasets: &[DatasetId],
     run_id: Option<&str>,
+    event_time: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CheckResult>, StoreError> {
-    let pass = Pass { run_id, now, trigger: Trigger::Event, only_changes: false };
+    let pass = Pass { run_id, now, evidence_time: event_time, trigger: Trigger::Event, only_changes: false };
     evaluate_datasets(tx, datasets, |_| true, pass).await
 }
 
@@ -114,7 +118,7 @@ pub async fn after_event(
 pub async fn sweep_freshness(store: &Store, now: DateTime<Utc>) -> Result<Vec<CheckResult>, StoreError> {
     let ids: Vec<DatasetId> = store.dataset_identities().await?.into_iter().map(|d| d.0).collect();
     let tx = store.begin_write().await?;
-    let pass = Pass { run_id: None, now, trigger: Trigger::Schedule, only_changes: true };
+    let pass = Pass { run_id: None, now, evidence_time: now, trigger: Trigger::Schedule, only_changes: true };
     let stored = evaluate_datasets(&tx, &ids, |r| matches!(r.check, Check::Freshness { .. }), pass).await?;
     tx.commit().await?;
     Ok(stored)
@@ -131,7 +135,7 @@ pub async fn evaluate_now(
         None => store.dataset_identities().await?.into_iter().map(|d| d.0).collect(),
     };
     let tx = store.begin_write().await?;
-    let pass = Pass { run_id: None, now, trigger: Trigger::OnDemand, only_changes: false };
+    let pass = Pass { run_id: None, now, evidence_time: now, trigger: Trigger::OnDemand, only_changes: false };
     let stored = evaluate_datasets(&tx, &ids, |_| true, pass).await?;
     tx.commit().await?;
     Ok(stored)

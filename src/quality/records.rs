@@ -90,6 +90,9 @@ pub struct CheckResult {
     pub run_id: Option<String>,
     pub trigger: String,
     pub evaluated_at: DateTime<Utc>,
+    /// Event time of the evidence judged (the event's time; the evaluation time for scheduled
+    /// and on-demand checks). Health "as of" a time reads this.
+    pub evidence_time: DateTime<Utc>,
 }
 
 /// Filters of a dataset's check history.

@@ -63,6 +63,7 @@ impl From<run::Model> for Run {
             job_id: JobId(r.job_id),
             state: RunState::parse(&r.state),
             state_time: r.state_time,
+            first_event_time: r.first_event_time,
             started_at: r.started_at,
             ended_at: r.ended_at,
             nominal_start_time: r.nominal_start_time,

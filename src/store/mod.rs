@@ -8,11 +8,13 @@ mod connect;
 mod convert;
 mod entities;
 mod error;
+mod gating;
 mod quality;
 mod read;
 mod write;
 
 pub use error::StoreError;
+pub use gating::{Snapshot, Writer, reference, run_start};
 pub use read::NameFilter;
 pub use write::{DatasetState, EdgeSpec, InsertedRaw, JobState, RunRecord, WriteTx, merge_facets};
 

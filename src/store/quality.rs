@@ -46,6 +46,7 @@ fn check_record(row: check_result::Model) -> CheckResult {
         run_id: row.run_id,
         trigger: row.trigger,
         evaluated_at: row.evaluated_at,
+        evidence_time: row.evidence_time.unwrap_or(row.evaluated_at),
     }
 }
 
@@ -289,6 +290,7 @@ impl WriteTx {
             run_id: Set(record.run_id.map(str::to_string)),
             trigger: Set(trigger.as_str().to_string()),
             evaluated_at: Set(record.at),
+            evidence_time: Set(Some(record.evidence_time)),
             ..Default::default()
         }
         .insert(&self.tx)

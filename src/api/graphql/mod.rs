@@ -2,6 +2,8 @@
 //! DataLoaders, limits, GraphiQL for browsers, and SDL export for `graphql/schema.graphql`.
 
 mod catalog_query;
+mod gate_mutation;
+mod gate_query;
 mod lineage_query;
 mod loaders;
 mod pagination;
@@ -24,10 +26,15 @@ use super::error::ApiError;
 use crate::config::Config;
 
 #[derive(MergedObject, Default)]
-pub struct Query(catalog_query::CatalogQuery, lineage_query::LineageQuery, quality_query::QualityQuery);
+pub struct Query(
+    catalog_query::CatalogQuery,
+    lineage_query::LineageQuery,
+    quality_query::QualityQuery,
+    gate_query::GateQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(quality_mutation::QualityMutation);
+pub struct Mutation(quality_mutation::QualityMutation, gate_mutation::GateMutation);
 
 pub type WeirSchema = Schema<Query, Mutation, EmptySubscription>;
 

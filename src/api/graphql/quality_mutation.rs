@@ -4,23 +4,12 @@ use async_graphql::{Context, Object};
 
 use super::types::{CheckResultObject, RuleInput, RuleObject, RulesPlanObject, state};
 use crate::api::error::{ApiError, GqlResult, IntoGql};
-use crate::quality::manage::{self, ManageError};
+use crate::quality::manage;
 use crate::quality::{engine, parse_rules_file};
 
 /// Who made a change, until authentication names them.
 fn author_of(author: Option<String>) -> String {
     author.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "anonymous".to_string())
-}
-
-impl From<ManageError> for ApiError {
-    fn from(e: ManageError) -> Self {
-        match e {
-            ManageError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
-            ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            ManageError::AlreadyExists(_) => ApiError::Conflict { path: "rule.id".into(), message: e.to_string() },
-            ManageError::Store(e) => e.into(),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -82,7 +71,9 @@ impl QualityMutation {
             (None, None) => None,
             _ => return Err(ApiError::BadRequest("give both `namespace` and `name`, or neither".into()).into_graphql()),
         };
-        let results = engine::evaluate_now(&state.store, datasets, state.clock.now()).await.gql()?;
+        let now = state.clock.now();
+        let results = engine::evaluate_now(&state.store, datasets, now).await.gql()?;
+        crate::gate::hooks::after_evaluation(&state.store, &results, now).await.gql()?;
         Ok(results.into_iter().map(CheckResultObject).collect())
     }
 }

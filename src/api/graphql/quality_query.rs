@@ -4,7 +4,6 @@ use async_graphql::{Context, Object};
 
 use super::types::{DatasetObject, RuleObject, state};
 use crate::api::error::{GqlResult, IntoGql};
-use crate::quality::health;
 
 #[derive(Default)]
 pub struct QualityQuery;
@@ -39,9 +38,11 @@ impl QualityQuery {
         Ok(state(ctx)?.store.rule(&id).await.gql()?.map(RuleObject))
     }
 
-    /// Datasets whose health is FAILING now (a block-level check's latest result is a failure).
+    /// Datasets whose health is FAILING now (a block-level check's latest result is a failure
+    /// that no waiver lets pass).
     async fn failing_datasets(&self, ctx: &Context<'_>) -> GqlResult<Vec<DatasetObject>> {
-        let datasets = health::failing_datasets(&state(ctx)?.store).await.gql()?;
+        let state = state(ctx)?;
+        let datasets = crate::gate::assess::failing_datasets(&state.store, state.clock.now()).await.gql()?;
         Ok(datasets.into_iter().map(DatasetObject).collect())
     }
 }

@@ -21,7 +21,7 @@ pub async fn post_event(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
     let event = parse_event(&bytes)?;
-    let outcome = ingest(&state.store, &event, state.clock.now()).await?;
+    let outcome = ingest(&state.store, &event, state.clock.now(), state.config.gate_unknown_inputs).await?;
     let status = match outcome {
         IngestOutcome::Stored => "stored",
         IngestOutcome::Duplicate => "duplicate",
@@ -53,7 +53,7 @@ pub async fn post_batch(
                 continue;
             }
         };
-        if let Err(err) = ingest(&state.store, &event, state.clock.now()).await {
+        if let Err(err) = ingest(&state.store, &event, state.clock.now(), state.config.gate_unknown_inputs).await {
             let err = ApiError::from(err);
             let is_internal = matches!(err, ApiError::Internal(_));
             let mut entry = json!({

@@ -1,3 +1,4 @@
-//! Plain HTTP endpoints: OpenLineage ingestion and health probes.
+//! Plain HTTP endpoints: OpenLineage ingestion, the gate, and health probes.
+pub mod gate;
 pub mod health;
 pub mod ingest;

@@ -18,6 +18,7 @@ pub struct Model {
     pub run_id: Option<String>,
     pub trigger: String,
     pub evaluated_at: DateTimeUtc,
+    pub evidence_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,9 +4,8 @@ use serde_json::Value;
 
 use async_graphql::connection::{Connection, Edge};
 
-use super::{CheckResultObject, HealthObject, JobObject, OutcomeGql, RunObject, loaders, state};
+use super::{CheckResultObject, HealthObject, JobObject, OutcomeGql, RunObject, WaiverObject, loaders, state};
 use crate::api::graphql::pagination::{decode_cursor, encode_cursor, page_size};
-use crate::quality::health;
 use crate::quality::records::CheckFilter;
 use crate::api::error::{GqlResult, IntoGql};
 use crate::api::graphql::loaders::{DatasetEdges, RunKey};
@@ -200,10 +199,20 @@ impl DatasetObject {
         let run = loaders(ctx)?.load_one(RunKey(id.clone())).await.gql()?;
         Ok(run.map(RunObject))
     }
-    /// Derived from the latest result of every rule that applies to the dataset.
+    /// Derived from the latest result of every rule that applies to the dataset, the taint it
+    /// inherited from the run that last wrote it, and waivers.
     async fn health(&self, ctx: &Context<'_>) -> GqlResult<HealthObject> {
-        let health = health::dataset_health(&state(ctx)?.store, &self.0).await.gql()?;
+        let state = state(ctx)?;
+        let snapshot = state.store.snapshot();
+        let rules = crate::gate::load_rules(&snapshot).await.gql()?;
+        let health = crate::gate::assess::assess(&snapshot, &rules, &self.0, None, state.clock.now()).await.gql()?;
         Ok(HealthObject(health))
+    }
+    /// Waivers of this dataset, newest first (only those in force with `activeOnly`).
+    async fn waivers(&self, ctx: &Context<'_>, #[graphql(default = false)] active_only: bool) -> GqlResult<Vec<WaiverObject>> {
+        let state = state(ctx)?;
+        let waivers = crate::gate::waivers::waivers_of(&state.store, self.0.id, active_only, state.clock.now()).await.gql()?;
+        Ok(waivers.into_iter().map(WaiverObject).collect())
     }
     /// Check history, newest first, filtered by rule, outcome and evaluation time
     /// (`since` inclusive, `until` exclusive).

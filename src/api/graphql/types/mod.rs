@@ -2,6 +2,7 @@
 //! request's DataLoaders; none exposes a database row.
 
 mod dataset;
+mod gate;
 mod job;
 mod lineage;
 mod quality;
@@ -10,7 +11,8 @@ mod run;
 pub use dataset::DatasetObject;
 pub use job::JobObject;
 pub use lineage::{ColumnLineageEdgeObject, LineageDirection, LineageGraphObject, NodeKindGql, SearchResult};
-pub use quality::{CheckResultObject, HealthObject, OutcomeGql, RuleInput, RuleObject, RulesPlanObject};
+pub use gate::{DatasetRefObject, GateDecisionObject, HealthObject, WaiverObject};
+pub use quality::{CheckResultObject, OutcomeGql, RuleInput, RuleObject, RulesPlanObject};
 pub use run::RunObject;
 
 use async_graphql::Context;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{DatasetObject, loaders, state};
 use crate::api::error::{ApiError, GqlResult, IntoGql};
 use crate::quality::evaluate::Outcome;
-use crate::quality::health::{Health, HealthStatus};
+use crate::quality::health::HealthStatus;
 use crate::quality::manage::RulesPlan;
 use crate::quality::records::{CheckResult, RuleAction, RuleChange, RuleRecord};
 use crate::quality::{ColumnDefinition, RuleDefinition, Severity, TargetDefinition};
@@ -62,9 +62,11 @@ impl From<Severity> for SeverityGql {
 pub enum HealthStatusGql {
     /// Every applicable check passes.
     Healthy,
-    /// A warn-level check fails, or a check could not run.
+    /// A warn-level check fails, a check could not run, or a failure is waived.
     Warning,
-    /// A block-level check fails.
+    /// Last written by a run that read failing or tainted data.
+    Tainted,
+    /// A block-level check fails (and is not waived).
     Failing,
     /// No applicable check has a result yet.
     Unknown,
@@ -75,6 +77,7 @@ impl From<HealthStatus> for HealthStatusGql {
         match s {
             HealthStatus::Healthy => HealthStatusGql::Healthy,
             HealthStatus::Warning => HealthStatusGql::Warning,
+            HealthStatus::Tainted => HealthStatusGql::Tainted,
             HealthStatus::Failing => HealthStatusGql::Failing,
             HealthStatus::Unknown => HealthStatusGql::Unknown,
         }
@@ -215,23 +218,6 @@ impl CheckResultObject {
     }
     async fn evaluated_at(&self) -> DateTime<Utc> {
         self.0.evaluated_at
-    }
-}
-
-pub struct HealthObject(pub Health);
-
-#[Object(name = "DatasetHealth")]
-impl HealthObject {
-    async fn status(&self) -> HealthStatusGql {
-        self.0.status.into()
-    }
-    /// Why it is not healthy: the latest failing or erroring result of each rule.
-    async fn reasons(&self) -> Vec<CheckResultObject> {
-        self.0.reasons.iter().cloned().map(CheckResultObject).collect()
-    }
-    /// The latest result of every rule that applies.
-    async fn checks(&self) -> Vec<CheckResultObject> {
-        self.0.latest.iter().cloned().map(CheckResultObject).collect()
     }
 }
 

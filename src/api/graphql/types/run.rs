@@ -2,7 +2,7 @@ use async_graphql::{Context, Enum, ID, Json, Object};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{DatasetObject, JobObject, loaders};
+use super::{DatasetObject, GateDecisionObject, JobObject, loaders, state};
 use crate::api::error::{ApiError, GqlResult, IntoGql};
 use crate::api::graphql::loaders::{RunIoKey, RunKey};
 use crate::model::{Direction, Run, RunState};
@@ -93,6 +93,18 @@ impl RunObject {
     /// Exactly what this run wrote.
     async fn outputs(&self, ctx: &Context<'_>) -> GqlResult<Vec<DatasetObject>> {
         self.datasets(ctx, Direction::Output).await
+    }
+    /// Whether this run read failing or tainted data (judged on its inputs' health as of its
+    /// start); null until the run completed.
+    async fn tainted(&self, ctx: &Context<'_>) -> GqlResult<Option<bool>> {
+        let snapshot = state(ctx)?.store.snapshot();
+        Ok(snapshot.run_taint(&self.0.id).await.gql()?.map(|t| t.tainted))
+    }
+    /// The gate decision that blocked this run, if it started anyway (a gate violation).
+    async fn gate_violation(&self, ctx: &Context<'_>) -> GqlResult<Option<GateDecisionObject>> {
+        let snapshot = state(ctx)?.store.snapshot();
+        let Some(violation) = snapshot.violation_of(&self.0.id).await.gql()? else { return Ok(None) };
+        Ok(snapshot.decision(violation.decision_id).await.gql()?.map(GateDecisionObject))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

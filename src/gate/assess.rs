@@ -1,0 +1,153 @@
+//! A dataset's full health: its own checks, the taint it inherited from the run that last
+//! wrote it, and the waivers that let either pass.
+//!
+//! * `FAILING` — a block-level check fails and is not waived;
+//! * `TAINTED` — not failing itself, but last written by a run that read failing or tainted
+//!   data, and the taint is not waived;
+//! * `WARNING` — a warn-level check fails, a check could not run, or a failure is waived;
+//! * `HEALTHY` — every applicable check passes; `UNKNOWN` — no evidence yet.
+
+use chrono::{DateTime, Utc};
+
+use super::dataset_node;
+use super::model::Waiver;
+use crate::model::{Dataset, DatasetId, DatasetRef};
+use crate::quality::evaluate::Outcome;
+use crate::quality::health::HealthStatus;
+use crate::quality::records::CheckResult;
+use crate::quality::{Rule, Severity};
+use crate::store::{Snapshot, StoreError, reference};
+
+/// A failing block-level check, and the waiver that lets it pass, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub check: CheckResult,
+    pub waiver: Option<Waiver>,
+}
+
+/// Inherited badness: where it came from and how it got here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taint {
+    pub origin: DatasetRef,
+    pub origin_dataset_id: DatasetId,
+    pub origin_rule_id: Option<String>,
+    /// The failing check at the origin, when it was a check (not a gate violation).
+    pub origin_check: Option<CheckResult>,
+    /// Node ids from the origin dataset to this dataset.
+    pub path: Vec<String>,
+    /// The run that wrote this dataset from bad data.
+    pub run_id: String,
+    pub violation: bool,
+    pub waiver: Option<Waiver>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub dataset: Dataset,
+    pub status: HealthStatus,
+    pub failures: Vec<Failure>,
+    /// Warn-level failures and checks that could not run.
+    pub warnings: Vec<CheckResult>,
+    /// The latest result of every applicable rule.
+    pub checks: Vec<CheckResult>,
+    pub taint: Option<Taint>,
+}
+
+/// Assesses `dataset` on the evidence known as of `as_of` (everything when `None`), with the
+/// waivers in force at `waivers_at`.
+pub async fn assess(
+    snapshot: &Snapshot<'_>,
+    rules: &[Rule],
+    dataset: &Dataset,
+    as_of: Option<DateTime<Utc>>,
+    waivers_at: DateTime<Utc>,
+) -> Result<Assessment, StoreError> {
+    let applies = |rule_id: &str| rules.iter().any(|r| r.id == rule_id && r.target.matches(&dataset.namespace, &dataset.name));
+    let checks: Vec<CheckResult> = snapshot
+        .checks_as_of(dataset.id, as_of)
+        .await?
+        .into_iter()
+        .filter(|c| applies(&c.rule_id))
+        .collect();
+    let waivers: Vec<Waiver> = snapshot.waivers_of(dataset.id).await?.into_iter().filter(|w| w.active_at(waivers_at)).collect();
+    let waiver_for = |rule_id: Option<&str>| waivers.iter().find(|w| w.covers(rule_id)).cloned();
+
+    let failures: Vec<Failure> = checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail && c.severity == Severity::Block)
+        .map(|c| Failure { check: c.clone(), waiver: waiver_for(Some(&c.rule_id)) })
+        .collect();
+    let warnings: Vec<CheckResult> = checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Error || (c.outcome == Outcome::Fail && c.severity == Severity::Warn))
+        .cloned()
+        .collect();
+
+    let mut taint = inherited_taint(snapshot, dataset, as_of).await?;
+    if let Some(t) = &mut taint {
+        // Waived on this dataset as a whole, or at its origin (the failure that caused it).
+        t.waiver = match waiver_for(None) {
+            Some(w) => Some(w),
+            None => {
+                let origin_waivers = snapshot.waivers_of(t.origin_dataset_id).await?;
+                origin_waivers.into_iter().find(|w| w.active_at(waivers_at) && w.covers(t.origin_rule_id.as_deref()) && t.origin_rule_id.is_some())
+            }
+        };
+    }
+
+    let status = if failures.iter().any(|f| f.waiver.is_none()) {
+        HealthStatus::Failing
+    } else if taint.as_ref().is_some_and(|t| t.waiver.is_none()) {
+        HealthStatus::Tainted
+    } else if !warnings.is_empty() || !failures.is_empty() || taint.is_some() {
+        HealthStatus::Warning
+    } else if checks.is_empty() {
+        HealthStatus::Unknown
+    } else {
+        HealthStatus::Healthy
+    };
+    Ok(Assessment { dataset: dataset.clone(), status, failures, warnings, checks, taint })
+}
+
+/// The taint of the run that last wrote the dataset (as of `as_of`), extended to it.
+async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &Dataset, as_of: Option<DateTime<Utc>>) -> Result<Option<Taint>, StoreError> {
+    let Some(writer) = snapshot.writer_as_of(dataset.id, as_of).await? else { return Ok(None) };
+    let Some(run_taint) = snapshot.run_taint(&writer.run_id).await? else { return Ok(None) };
+    if !run_taint.tainted {
+        return Ok(None);
+    }
+    let Some(origin_id) = run_taint.origin_dataset_id else { return Ok(None) };
+    let Some(origin) = snapshot.dataset(origin_id).await? else { return Ok(None) };
+    let origin_check = match run_taint.origin_check_id {
+        Some(id) => snapshot.check_result(id).await?,
+        None => None,
+    };
+    let mut path = run_taint.path.clone();
+    path.push(dataset_node(&dataset.namespace, &dataset.name));
+    Ok(Some(Taint {
+        origin: reference(&origin),
+        origin_dataset_id: origin_id,
+        origin_rule_id: run_taint.origin_rule_id,
+        origin_check,
+        path,
+        run_id: writer.run_id,
+        violation: run_taint.violation,
+        waiver: None,
+    }))
+}
+
+/// Datasets whose health is FAILING now: a block-level check fails and no waiver lets it pass.
+pub async fn failing_datasets(store: &crate::store::Store, now: DateTime<Utc>) -> Result<Vec<Dataset>, StoreError> {
+    let mut ids: Vec<DatasetId> = store.failing_checks().await?.iter().map(|c| c.dataset_id).collect();
+    ids.sort();
+    ids.dedup();
+    let snapshot = store.snapshot();
+    let rules = super::load_rules(&snapshot).await?;
+    let mut failing = Vec::new();
+    for dataset in snapshot.datasets(&ids).await? {
+        if assess(&snapshot, &rules, &dataset, None, now).await?.status == HealthStatus::Failing {
+            failing.push(dataset);
+        }
+    }
+    Ok(failing)
+}

@@ -1,0 +1,100 @@
+//! What gating does inside the ingest transaction, after an event was applied and its rules
+//! evaluated: record a gate violation when a blocked job starts anyway, judge a run that just
+//! completed, and re-judge the runs that new check results may have changed.
+
+use chrono::{DateTime, Utc};
+
+use super::decide::{GateRequest, UnknownInputPolicy, decide};
+use super::load_rules;
+use super::model::Decision;
+use super::taint::{propagate, run_completed};
+use crate::model::{DatasetId, JobId};
+use crate::openlineage::{Event, RunEventType};
+use crate::quality::records::CheckResult;
+use crate::store::{StoreError, WriteTx, reference};
+
+/// What the applied run event left for the gate to look at.
+pub struct RunEventApplied {
+    pub run_id: String,
+    pub job_id: JobId,
+    /// True when this event created the run (its first event).
+    pub is_new: bool,
+    /// The run's state after the event is COMPLETE and this event completed it.
+    pub completed_now: bool,
+    /// The inputs this event named.
+    pub inputs: Vec<DatasetId>,
+}
+
+pub async fn after_event(
+    tx: &WriteTx,
+    event: &Event,
+    run: Option<&RunEventApplied>,
+    results: &[CheckResult],
+    unknown: UnknownInputPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let snapshot = tx.snapshot();
+    let rules = load_rules(&snapshot).await?;
+
+    if let Some(applied) = run {
+        let starts = event.event_type == Some(RunEventType::Start)
+            || (applied.is_new && event.event_type.is_some_and(RunEventType::is_terminal));
+        if starts {
+            check_violation(tx, event, applied, unknown, now).await?;
+        }
+    }
+
+    // New results change their dataset's health from their evidence time on.
+    let changed: Vec<(DatasetId, DateTime<Utc>)> = results.iter().map(|c| (c.dataset_id, c.evidence_time)).collect();
+    propagate(tx, &rules, changed, now).await?;
+
+    if let Some(applied) = run.filter(|a| a.completed_now)
+        && let Some(stored) = snapshot.run(&applied.run_id).await?
+    {
+        run_completed(tx, &rules, &stored, now).await?;
+    }
+    Ok(())
+}
+
+/// A run starting although the gate would block its job is a violation: recorded with the
+/// decision, and the run is tainted by what blocked it.
+async fn check_violation(
+    tx: &WriteTx,
+    event: &Event,
+    applied: &RunEventApplied,
+    unknown: UnknownInputPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(job) = &event.job else { return Ok(()) };
+    let snapshot = tx.snapshot();
+    let inputs = if applied.inputs.is_empty() {
+        None
+    } else {
+        Some(snapshot.datasets(&applied.inputs).await?.iter().map(reference).collect())
+    };
+    let request = GateRequest { namespace: job.namespace.clone(), job: job.name.clone(), inputs };
+    let rules = load_rules(&snapshot).await?;
+    // Judged on the evidence known as of the run's start, like its taint.
+    let mut decision = decide(&snapshot, &rules, &request, Some(event.event_time), now, unknown).await?;
+    if decision.decision != Decision::Block {
+        return Ok(());
+    }
+    decision.context = "violation_check".to_string();
+    decision.run_id = Some(applied.run_id.clone());
+    let recorded = tx.record_decision(&decision).await?;
+    tx.record_violation(&applied.run_id, applied.job_id, recorded.id, event.event_time, now).await?;
+    Ok(())
+}
+
+/// After an evaluation outside ingestion (the freshness sweep, `evaluateRules`): the runs
+/// that read the datasets since their new results are judged again.
+pub async fn after_evaluation(store: &crate::store::Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<(), StoreError> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let tx = store.begin_write().await?;
+    let rules = load_rules(&tx.snapshot()).await?;
+    let changed: Vec<(DatasetId, DateTime<Utc>)> = results.iter().map(|c| (c.dataset_id, c.evidence_time)).collect();
+    propagate(&tx, &rules, changed, now).await?;
+    tx.commit().await
+}

@@ -1,0 +1,38 @@
+//! Gating: which data is bad and which data was built from bad data, and whether a job may run.
+//!
+//! * [`assess`] — a dataset's full health (own checks, taint, waivers), now or as of a time;
+//! * [`taint`] — whether a completed run read bad data, kept up to date as evidence arrives in
+//!   any order;
+//! * [`decide`] — the gate decision for a job, with every reason;
+//! * [`waivers`] — letting a failure pass for a while;
+//! * [`hooks`] — what ingestion does after storing an event (violations, taint);
+//! * [`model`] — the types of all of the above.
+
+pub mod assess;
+pub mod decide;
+pub mod hooks;
+pub mod model;
+pub mod taint;
+pub mod waivers;
+
+use crate::lineage::{NodeId, NodeKind};
+use crate::quality::Rule;
+use crate::store::{Snapshot, StoreError};
+
+/// The stored rules, validated (one load per decision or ingest, shared by every dataset).
+pub async fn load_rules(snapshot: &Snapshot<'_>) -> Result<Vec<Rule>, StoreError> {
+    Ok(snapshot
+        .rules()
+        .await?
+        .into_iter()
+        .filter_map(|r| Rule::from_definition(r.definition).ok())
+        .collect())
+}
+
+pub(crate) fn dataset_node(namespace: &str, name: &str) -> String {
+    NodeId::new(NodeKind::Dataset, namespace, name).to_string()
+}
+
+pub(crate) fn job_node(namespace: &str, name: &str) -> String {
+    NodeId::new(NodeKind::Job, namespace, name).to_string()
+}

@@ -1,0 +1,134 @@
+//! Taint: a completed run that read failing or tainted data taints what it wrote, and so on
+//! downstream; a rewrite from clean inputs clears it.
+//!
+//! A run is judged by event time: each input's health as of the run's start. Evidence may
+//! arrive in any order, so whenever something changes that a run's verdict depends on — a
+//! check result about one of its inputs, a new writer of an input — the runs that read that
+//! dataset since the change are judged again, and if a verdict changes, the readers of that
+//! run's outputs after it ended are judged again too. The result is the same as if the events
+//! had arrived in order.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use tracing::warn;
+
+use super::assess::assess;
+use super::model::{ReasonKind, RunTaint};
+use super::{dataset_node, job_node};
+use crate::model::{DatasetId, Direction, Run};
+use crate::quality::Rule;
+use crate::store::{Snapshot, StoreError, WriteTx, run_start};
+
+/// Upper bound on runs judged again after one change, so one event cannot make a transaction
+/// run away; past it the rest is left for the next change to pick up (and logged).
+const MAX_REJUDGED_RUNS: usize = 10_000;
+
+/// Judges a completed run on its inputs' health as of its start.
+pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result<RunTaint, StoreError> {
+    let job = snapshot.job(run.job_id).await?;
+    let job_node = job.as_ref().map(|j| job_node(&j.namespace, &j.name)).unwrap_or_default();
+
+    if let Some(violation) = snapshot.violation_of(&run.id).await?
+        && let Some(decision) = snapshot.decision(violation.decision_id).await?
+        && let Some(reason) = decision.reasons.iter().find(|r| r.kind == ReasonKind::Blocking)
+    {
+        // The run was blocked and ran anyway: tainted by what blocked it.
+        let origin_ref = reason.origin.as_ref().or(reason.dataset.as_ref());
+        let origin = match origin_ref {
+            Some(r) => snapshot.dataset_by_ref(&r.namespace, &r.name).await?,
+            None => None,
+        };
+        let mut path = reason.path.clone();
+        if path.is_empty()
+            && let Some(d) = &reason.dataset
+        {
+            path.push(dataset_node(&d.namespace, &d.name));
+        }
+        path.push(job_node.clone());
+        return Ok(RunTaint {
+            run_id: run.id.clone(),
+            tainted: true,
+            origin_dataset_id: origin.map(|d| d.id),
+            origin_rule_id: reason.rule_id.clone(),
+            origin_check_id: reason.check_id,
+            path,
+            violation: true,
+        });
+    }
+
+    let start = run_start(run);
+    let inputs = snapshot.datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
+    for input in &inputs {
+        let health = assess(snapshot, rules, input, Some(start), start).await?;
+        if let Some(failure) = health.failures.iter().find(|f| f.waiver.is_none()) {
+            return Ok(RunTaint {
+                run_id: run.id.clone(),
+                tainted: true,
+                origin_dataset_id: Some(input.id),
+                origin_rule_id: Some(failure.check.rule_id.clone()),
+                origin_check_id: Some(failure.check.id),
+                path: vec![dataset_node(&input.namespace, &input.name), job_node.clone()],
+                violation: false,
+            });
+        }
+        if let Some(taint) = health.taint.filter(|t| t.waiver.is_none()) {
+            let mut path = taint.path;
+            path.push(job_node.clone());
+            return Ok(RunTaint {
+                run_id: run.id.clone(),
+                tainted: true,
+                origin_dataset_id: Some(taint.origin_dataset_id),
+                origin_rule_id: taint.origin_rule_id,
+                origin_check_id: taint.origin_check.map(|c| c.id),
+                path,
+                violation: false,
+            });
+        }
+    }
+    Ok(RunTaint::clean(&run.id))
+}
+
+/// Judges again every completed run that read one of the `changed` datasets at or after the
+/// time it changed, and follows verdict changes downstream.
+pub async fn propagate(
+    tx: &WriteTx,
+    rules: &[Rule],
+    changed: Vec<(DatasetId, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let snapshot = tx.snapshot();
+    let mut queue: VecDeque<(DatasetId, DateTime<Utc>)> = changed.into();
+    let mut judged = 0usize;
+    while let Some((dataset, since)) = queue.pop_front() {
+        for run in snapshot.complete_runs_reading(dataset, since).await? {
+            judged += 1;
+            if judged > MAX_REJUDGED_RUNS {
+                warn!(judged, "taint propagation stopped at its bound; later changes will continue it");
+                return Ok(());
+            }
+            let verdict = judge(&snapshot, rules, &run).await?;
+            let previous = snapshot.run_taint(&run.id).await?;
+            if previous.is_some_and(|p| p.same_verdict(&verdict)) {
+                continue;
+            }
+            tx.save_run_taint(&verdict, now).await?;
+            let ended = run.ended_at.unwrap_or(run.state_time);
+            for output in snapshot.run_datasets(&run.id, Direction::Output).await? {
+                queue.push_back((output, ended));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A run has just completed: judge it, and since it is now the writer of its outputs, judge
+/// again whoever read them after it ended.
+pub async fn run_completed(tx: &WriteTx, rules: &[Rule], run: &Run, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let snapshot = tx.snapshot();
+    let verdict = judge(&snapshot, rules, run).await?;
+    tx.save_run_taint(&verdict, now).await?;
+    let ended = run.ended_at.unwrap_or(run.state_time);
+    let outputs = snapshot.run_datasets(&run.id, Direction::Output).await?;
+    propagate(tx, rules, outputs.into_iter().map(|o| (o, ended)).collect(), now).await
+}

@@ -1,0 +1,455 @@
+//! Reads and writes of the gate: health as of a time, writers, taint, waivers, decisions and
+//! violations. The reads live on [`Snapshot`], so the same code answers a gate request (on
+//! the pool) and judges a run inside the ingest transaction that is storing it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entities::{
+    check_result, dataset, dataset_alias, gate_decision, gate_violation, job, latest_check, lineage_edge, rule, run,
+    run_io, run_taint, waiver,
+};
+use super::{Store, StoreError, WriteTx};
+use crate::gate::model::{Decision, GateDecision, GateViolation, RunTaint, Waiver};
+use crate::model::{Dataset, DatasetId, DatasetRef, Direction, Job, JobId, Run, RunState};
+use crate::quality::evaluate::Outcome;
+use crate::quality::records::{CheckResult, RuleRecord};
+use crate::quality::Severity;
+
+/// A read view: the pool, or an open write transaction (which sees its own changes).
+pub struct Snapshot<'a> {
+    exec: DatabaseExecutor<'a>,
+}
+
+impl Store {
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot { exec: DatabaseExecutor::from(&self.db) }
+    }
+}
+
+impl WriteTx {
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot { exec: DatabaseExecutor::from(&self.tx) }
+    }
+}
+
+fn check_of(row: check_result::Model) -> CheckResult {
+    CheckResult {
+        id: row.id,
+        rule_id: row.rule_id,
+        rule_version: row.rule_version,
+        dataset_id: DatasetId(row.dataset_id),
+        outcome: Outcome::parse(&row.outcome),
+        severity: Severity::parse(&row.severity).unwrap_or(Severity::Block),
+        observed: row.observed,
+        expected: row.expected,
+        message: row.message,
+        run_id: row.run_id,
+        trigger: row.trigger,
+        evaluated_at: row.evaluated_at,
+        evidence_time: row.evidence_time.unwrap_or(row.evaluated_at),
+    }
+}
+
+fn waiver_of(row: waiver::Model) -> Waiver {
+    Waiver {
+        id: row.id,
+        dataset_id: DatasetId(row.dataset_id),
+        rule_id: row.rule_id,
+        reason: row.reason,
+        author: row.author,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+        revoked_by: row.revoked_by,
+    }
+}
+
+fn corrupt(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The run that last wrote a dataset successfully.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Writer {
+    pub run_id: String,
+    pub job_id: JobId,
+    pub ended_at: DateTime<Utc>,
+}
+
+impl Snapshot<'_> {
+    pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.exec).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(RuleRecord {
+                    definition: serde_json::from_value(r.definition).map_err(corrupt)?,
+                    version: r.version,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset>, StoreError> {
+        Ok(dataset::Entity::find_by_id(id.0).one(&self.exec).await?.map(Into::into))
+    }
+
+    pub async fn datasets(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = dataset::Entity::find()
+            .filter(dataset::Column::Id.is_in(ids.iter().map(|d| d.0)))
+            .order_by_asc(dataset::Column::Namespace)
+            .order_by_asc(dataset::Column::Name)
+            .all(&self.exec)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// By identity or alias.
+    pub async fn dataset_by_ref(&self, namespace: &str, name: &str) -> Result<Option<Dataset>, StoreError> {
+        let found = dataset::Entity::find()
+            .filter(dataset::Column::Namespace.eq(namespace))
+            .filter(dataset::Column::Name.eq(name))
+            .one(&self.exec)
+            .await?;
+        if let Some(found) = found {
+            return Ok(Some(found.into()));
+        }
+        let alias = dataset_alias::Entity::find()
+            .filter(dataset_alias::Column::Namespace.eq(namespace))
+            .filter(dataset_alias::Column::Name.eq(name))
+            .one(&self.exec)
+            .await?;
+        match alias {
+            Some(alias) => self.dataset(DatasetId(alias.dataset_id)).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn job_by_ref(&self, namespace: &str, name: &str) -> Result<Option<Job>, StoreError> {
+        let found = job::Entity::find()
+            .filter(job::Column::Namespace.eq(namespace))
+            .filter(job::Column::Name.eq(name))
+            .one(&self.exec)
+            .await?;
+        Ok(found.map(Into::into))
+    }
+
+    pub async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(job::Entity::find_by_id(id.0).one(&self.exec).await?.map(Into::into))
+    }
+
+    /// The job's current inputs (its most recent IO set).
+    pub async fn current_inputs(&self, job: JobId) -> Result<Vec<DatasetId>, StoreError> {
+        let ids: Vec<i64> = lineage_edge::Entity::find()
+            .select_only()
+            .column(lineage_edge::Column::DatasetId)
+            .filter(lineage_edge::Column::JobId.eq(job.0))
+            .filter(lineage_edge::Column::Direction.eq(Direction::Input.as_str()))
+            .filter(lineage_edge::Column::RetiredAt.is_null())
+            .into_tuple()
+            .all(&self.exec)
+            .await?;
+        Ok(ids.into_iter().map(DatasetId).collect())
+    }
+
+    /// The latest result of each rule on the dataset whose evidence is no later than `as_of`
+    /// (the latest of all when `None`).
+    pub async fn checks_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Vec<CheckResult>, StoreError> {
+        let Some(t) = as_of else {
+            let latest: Vec<i64> = latest_check::Entity::find()
+                .select_only()
+                .column(latest_check::Column::CheckResultId)
+                .filter(latest_check::Column::DatasetId.eq(dataset.0))
+                .into_tuple()
+                .all(&self.exec)
+                .await?;
+            if latest.is_empty() {
+                return Ok(Vec::new());
+            }
+            let rows = check_result::Entity::find()
+                .filter(check_result::Column::Id.is_in(latest))
+                .order_by_asc(check_result::Column::RuleId)
+                .all(&self.exec)
+                .await?;
+            return Ok(rows.into_iter().map(check_of).collect());
+        };
+        let rows = check_result::Entity::find()
+            .filter(check_result::Column::DatasetId.eq(dataset.0))
+            .filter(check_result::Column::EvidenceTime.lte(t))
+            .order_by_desc(check_result::Column::EvidenceTime)
+            .order_by_desc(check_result::Column::Id)
+            .limit(2000)
+            .all(&self.exec)
+            .await?;
+        let mut seen = HashSet::new();
+        let mut out: Vec<CheckResult> = rows.into_iter().filter(|r| seen.insert(r.rule_id.clone())).map(check_of).collect();
+        out.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+        Ok(out)
+    }
+
+    /// The latest COMPLETE run that wrote the dataset and ended no later than `as_of`.
+    pub async fn writer_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<Writer>, StoreError> {
+        let run_ids: Vec<String> = run_io::Entity::find()
+            .select_only()
+            .column(run_io::Column::RunId)
+            .filter(run_io::Column::DatasetId.eq(dataset.0))
+            .filter(run_io::Column::Direction.eq(Direction::Output.as_str()))
+            .into_tuple()
+            .all(&self.exec)
+            .await?;
+        if run_ids.is_empty() {
+            return Ok(None);
+        }
+        let mut query = run::Entity::find()
+            .filter(run::Column::Id.is_in(run_ids))
+            .filter(run::Column::State.eq(RunState::Complete.as_str()))
+            .filter(run::Column::EndedAt.is_not_null())
+            .order_by_desc(run::Column::EndedAt)
+            .order_by_desc(run::Column::Id);
+        if let Some(t) = as_of {
+            query = query.filter(run::Column::EndedAt.lte(t));
+        }
+        let found = query.one(&self.exec).await?;
+        Ok(found.and_then(|r| Some(Writer { ended_at: r.ended_at?, run_id: r.id, job_id: JobId(r.job_id) })))
+    }
+
+    pub async fn check_result(&self, id: i64) -> Result<Option<CheckResult>, StoreError> {
+        Ok(check_result::Entity::find_by_id(id).one(&self.exec).await?.map(check_of))
+    }
+
+    pub async fn run(&self, id: &str) -> Result<Option<Run>, StoreError> {
+        Ok(run::Entity::find_by_id(id.to_string()).one(&self.exec).await?.map(Into::into))
+    }
+
+    pub async fn run_datasets(&self, run_id: &str, direction: Direction) -> Result<Vec<DatasetId>, StoreError> {
+        let ids: Vec<i64> = run_io::Entity::find()
+            .select_only()
+            .column(run_io::Column::DatasetId)
+            .filter(run_io::Column::RunId.eq(run_id))
+            .filter(run_io::Column::Direction.eq(direction.as_str()))
+            .order_by_asc(run_io::Column::DatasetId)
+            .into_tuple()
+            .all(&self.exec)
+            .await?;
+        Ok(ids.into_iter().map(DatasetId).collect())
+    }
+
+    /// COMPLETE runs that read the dataset and started at or after `since`: the runs whose
+    /// taint a change of the dataset's health at `since` can affect.
+    pub async fn complete_runs_reading(&self, dataset: DatasetId, since: DateTime<Utc>) -> Result<Vec<Run>, StoreError> {
+        let run_ids: Vec<String> = run_io::Entity::find()
+            .select_only()
+            .column(run_io::Column::RunId)
+            .filter(run_io::Column::DatasetId.eq(dataset.0))
+            .filter(run_io::Column::Direction.eq(Direction::Input.as_str()))
+            .into_tuple()
+            .all(&self.exec)
+            .await?;
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = run::Entity::find()
+            .filter(run::Column::Id.is_in(run_ids))
+            .filter(run::Column::State.eq(RunState::Complete.as_str()))
+            .order_by_asc(run::Column::FirstEventTime)
+            .all(&self.exec)
+            .await?;
+        // A run's start is its START event, or its first event when START never came.
+        Ok(rows
+            .into_iter()
+            .map(Run::from)
+            .filter(|r| run_start(r) >= since)
+            .collect())
+    }
+
+    pub async fn run_taint(&self, run_id: &str) -> Result<Option<RunTaint>, StoreError> {
+        let found = run_taint::Entity::find_by_id(run_id.to_string()).one(&self.exec).await?;
+        found
+            .map(|r| {
+                Ok(RunTaint {
+                    run_id: r.run_id,
+                    tainted: r.tainted,
+                    origin_dataset_id: r.origin_dataset_id.map(DatasetId),
+                    origin_rule_id: r.origin_rule_id,
+                    origin_check_id: r.origin_check_id,
+                    path: serde_json::from_value(r.path).map_err(corrupt)?,
+                    violation: r.violation,
+                })
+            })
+            .transpose()
+    }
+
+    pub async fn waivers_of(&self, dataset: DatasetId) -> Result<Vec<Waiver>, StoreError> {
+        let rows = waiver::Entity::find()
+            .filter(waiver::Column::DatasetId.eq(dataset.0))
+            .order_by_asc(waiver::Column::Id)
+            .all(&self.exec)
+            .await?;
+        Ok(rows.into_iter().map(waiver_of).collect())
+    }
+
+    pub async fn waiver(&self, id: i64) -> Result<Option<Waiver>, StoreError> {
+        Ok(waiver::Entity::find_by_id(id).one(&self.exec).await?.map(waiver_of))
+    }
+
+    pub async fn violation_of(&self, run_id: &str) -> Result<Option<GateViolation>, StoreError> {
+        let found = gate_violation::Entity::find()
+            .filter(gate_violation::Column::RunId.eq(run_id))
+            .one(&self.exec)
+            .await?;
+        Ok(found.map(|v| GateViolation {
+            run_id: v.run_id,
+            decision_id: v.decision_id,
+            event_time: v.event_time,
+            detected_at: v.detected_at,
+        }))
+    }
+
+    pub async fn decision(&self, id: i64) -> Result<Option<GateDecision>, StoreError> {
+        gate_decision::Entity::find_by_id(id).one(&self.exec).await?.map(decision_of).transpose()
+    }
+}
+
+/// When a run started: its START event, else its first event (a COMPLETE without START).
+pub fn run_start(run: &Run) -> DateTime<Utc> {
+    run.started_at.unwrap_or(run.first_event_time)
+}
+
+fn decision_of(row: gate_decision::Model) -> Result<GateDecision, StoreError> {
+    Ok(GateDecision {
+        id: row.id,
+        namespace: row.job_namespace,
+        job: row.job_name,
+        decision: if row.decision == Decision::Block.as_str() { Decision::Block } else { Decision::Allow },
+        reasons: serde_json::from_value(row.reasons).map_err(corrupt)?,
+        inputs: serde_json::from_value(row.inputs).map_err(corrupt)?,
+        decided_at: row.decided_at,
+        context: row.context,
+        run_id: row.run_id,
+    })
+}
+
+impl Store {
+    /// Recorded decisions for a job, newest first.
+    pub async fn decisions_of(&self, namespace: &str, job: &str, offset: u64, first: u64) -> Result<crate::model::Page<GateDecision>, StoreError> {
+        let mut rows = gate_decision::Entity::find()
+            .filter(gate_decision::Column::JobNamespace.eq(namespace))
+            .filter(gate_decision::Column::JobName.eq(job))
+            .order_by_desc(gate_decision::Column::DecidedAt)
+            .order_by_desc(gate_decision::Column::Id)
+            .offset(offset)
+            .limit(first + 1)
+            .all(&self.db)
+            .await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        let items = rows.into_iter().map(decision_of).collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::model::Page { items, has_next })
+    }
+}
+
+impl WriteTx {
+    pub async fn save_run_taint(&self, taint: &RunTaint, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let row = run_taint::ActiveModel {
+            run_id: Set(taint.run_id.clone()),
+            tainted: Set(taint.tainted),
+            origin_dataset_id: Set(taint.origin_dataset_id.map(|d| d.0)),
+            origin_rule_id: Set(taint.origin_rule_id.clone()),
+            origin_check_id: Set(taint.origin_check_id),
+            path: Set(serde_json::to_value(&taint.path).map_err(corrupt)?),
+            violation: Set(taint.violation),
+            computed_at: Set(now),
+        };
+        use run_taint::Column as C;
+        run_taint::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(C::RunId)
+                    .update_columns([C::Tainted, C::OriginDatasetId, C::OriginRuleId, C::OriginCheckId, C::Path, C::Violation, C::ComputedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_waiver(&self, w: &Waiver) -> Result<Waiver, StoreError> {
+        let row = waiver::ActiveModel {
+            dataset_id: Set(w.dataset_id.0),
+            rule_id: Set(w.rule_id.clone()),
+            reason: Set(w.reason.clone()),
+            author: Set(w.author.clone()),
+            created_at: Set(w.created_at),
+            expires_at: Set(w.expires_at),
+            revoked_at: Set(None),
+            revoked_by: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.tx)
+        .await?;
+        Ok(waiver_of(row))
+    }
+
+    pub async fn revoke_waiver(&self, id: i64, by: &str, at: DateTime<Utc>) -> Result<Option<Waiver>, StoreError> {
+        let Some(found) = waiver::Entity::find_by_id(id).one(&self.tx).await? else {
+            return Ok(None);
+        };
+        if found.revoked_at.is_some() {
+            return Ok(Some(waiver_of(found)));
+        }
+        let mut active: waiver::ActiveModel = found.into();
+        active.revoked_at = Set(Some(at));
+        active.revoked_by = Set(Some(by.to_string()));
+        Ok(Some(waiver_of(active.update(&self.tx).await?)))
+    }
+
+    /// Stores a decision and returns it with its id.
+    pub async fn record_decision(&self, decision: &GateDecision) -> Result<GateDecision, StoreError> {
+        let row = gate_decision::ActiveModel {
+            job_namespace: Set(decision.namespace.clone()),
+            job_name: Set(decision.job.clone()),
+            decision: Set(decision.decision.as_str().to_string()),
+            reasons: Set(serde_json::to_value(&decision.reasons).map_err(corrupt)?),
+            inputs: Set(serde_json::to_value(&decision.inputs).map_err(corrupt)?),
+            context: Set(decision.context.clone()),
+            run_id: Set(decision.run_id.clone()),
+            decided_at: Set(decision.decided_at),
+            ..Default::default()
+        }
+        .insert(&self.tx)
+        .await?;
+        decision_of(row)
+    }
+
+    /// Records a violation once per run (a second START of the same run changes nothing).
+    pub async fn record_violation(&self, run_id: &str, job: JobId, decision_id: i64, event_time: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let row = gate_violation::ActiveModel {
+            run_id: Set(run_id.to_string()),
+            job_id: Set(job.0),
+            decision_id: Set(decision_id),
+            event_time: Set(event_time),
+            detected_at: Set(now),
+            ..Default::default()
+        };
+        let inserted = gate_violation::Entity::insert(row)
+            .on_conflict(OnConflict::column(gate_violation::Column::RunId).do_nothing().to_owned())
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(inserted > 0)
+    }
+}
+
+/// Reasons mention datasets by identity.
+pub fn reference(dataset: &Dataset) -> DatasetRef {
+    DatasetRef { namespace: dataset.namespace.clone(), name: dataset.name.clone() }
+}
