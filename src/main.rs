@@ -1,20 +1,25 @@
-//! The `weir` binary: parse the command line, then run the chosen command.
+//! The `weir` binary: load the command line (flags, environment, config file), then run the
+//! chosen command.
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing::error;
-use weir::cli::{Cli, Command, RulesCommand, rules};
+use weir::cli::{self, Command, ConfigCommand, RetentionCommand, RulesCommand, TokenCommand, retention, rules, token};
 use weir::store::Store;
+use weir::telemetry::LogFormat;
 use weir::{App, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    telemetry::init();
-    let result = match cli.command {
+    let loaded = cli::load();
+    let log_format = match &loaded.cli.command {
+        Command::Serve(config) => config.log_format,
+        _ => LogFormat::Text,
+    };
+    telemetry::init(log_format);
+    let result = match loaded.cli.command {
         Command::Serve(config) => serve(config).await,
-        Command::Migrate { database_url } => migrate(&database_url).await,
+        Command::Migrate(database) => migrate(&database.database_url).await,
         Command::Schema => {
             print!("{}", weir::api::schema_sdl());
             Ok(())
@@ -22,6 +27,22 @@ async fn main() -> ExitCode {
         Command::Rules(RulesCommand::Check { file }) => rules::check(&file).map(|summary| println!("{summary}")),
         Command::Rules(RulesCommand::Apply { file, server, dry_run, author }) => {
             rules::apply(&file, &server, dry_run, &author).await.map(|plan| println!("{plan}"))
+        }
+        Command::Token(TokenCommand::Create { role, name, database }) => {
+            token::create(&database.database_url, &name, role).await.map(|(secret, note)| {
+                eprintln!("{note}");
+                println!("{secret}");
+            })
+        }
+        Command::Token(TokenCommand::List { database }) => token::list(&database.database_url).await.map(|t| println!("{t}")),
+        Command::Token(TokenCommand::Revoke { name, database }) => {
+            token::revoke(&database.database_url, &name).await.map(|m| println!("{m}"))
+        }
+        Command::Retention(RetentionCommand::Run { database, raw_event_retention_days, dry_run }) => {
+            retention::run(&database.database_url, raw_event_retention_days, dry_run).await.map(|m| println!("{m}"))
+        }
+        Command::ConfigCmd(ConfigCommand::Show(config)) => {
+            weir::config::show::render(&config, &loaded.sources).map(|text| print!("{text}"))
         }
     };
     match result {

@@ -10,6 +10,8 @@ mod entities;
 mod error;
 mod quality;
 mod read;
+mod retention;
+mod tokens;
 mod write;
 
 pub use error::StoreError;

@@ -17,7 +17,9 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use weir::auth::Role;
 use weir::clock::ManualClock;
+use weir::store::Store;
 use weir::{App, Config};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +67,20 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's clock: tests move it instead of sleeping.
     pub clock: ManualClock,
+    /// The server's database, for setting up what has no HTTP surface (tokens).
+    pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _db: TestDb,
 }
 
-/// Port 0, and no background freshness sweep: tests evaluate on demand with a manual clock.
+/// Port 0, and no background freshness sweep or retention: tests evaluate on demand with a
+/// manual clock, and a moved clock must not make raw events disappear under them.
 fn test_config(database_url: &str) -> Config {
     let mut config = Config::with_database(database_url);
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.freshness_interval = std::time::Duration::ZERO;
+    config.retention_interval = std::time::Duration::ZERO;
     config
 }
 
@@ -120,6 +126,7 @@ impl TestApp {
         let clock = ManualClock::new(start_of_test_time());
         let app = App::build_with_clock(config, Arc::new(clock.clone())).await.expect("App::build");
         let addr = app.local_addr().expect("bound address");
+        let store = app.store().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -131,6 +138,7 @@ impl TestApp {
             backend,
             database_url,
             clock,
+            store,
             shutdown: Some(tx),
             server: Some(server),
             _db: db,
@@ -143,6 +151,7 @@ impl TestApp {
         let config = test_config(&self.database_url);
         let app = App::build_with_clock(config, Arc::new(self.clock.clone())).await.expect("App::build after restart");
         let addr = app.local_addr().expect("bound address");
+        self.store = app.store().clone();
         let (tx, rx) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -226,6 +235,37 @@ impl TestApp {
         let response = self.graphql(query, variables).await;
         assert!(response.get("errors").is_none(), "GraphQL errors ({:?}): {response}", self.backend);
         response["data"].clone()
+    }
+
+    /// Creates an API token in the server's database and returns its secret.
+    pub async fn create_token(&self, role: Role, name: &str) -> String {
+        let (_, secret) = weir::auth::tokens::create(&self.store, name, role, chrono::Utc::now()).await.expect("create token");
+        secret
+    }
+
+    pub async fn revoke_token(&self, name: &str) {
+        weir::auth::tokens::revoke(&self.store, name, chrono::Utc::now()).await.expect("revoke token");
+    }
+
+    /// A request to `path`, with `token` as bearer token when given.
+    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Runs a GraphQL request with `token`, returning the HTTP status and the body.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .request(reqwest::Method::POST, "/graphql", token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// The `extensions.code` of the first GraphQL error, asserting there is one.

@@ -1,4 +1,5 @@
-//! Plain HTTP endpoints: OpenLineage ingestion and health probes.
-mod body;
+//! Plain HTTP endpoints: OpenLineage ingestion, health probes and metrics.
+pub(crate) mod body;
 pub mod health;
 pub mod ingest;
+pub mod metrics;
