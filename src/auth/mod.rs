@@ -44,11 +44,10 @@ impl Role {
     }
 
     pub fn allows(self, permission: Permission) -> bool {
-        match (self, permission) {
-            (Role::Admin, _) => true,
-            (Role::Ingest, Permission::Ingest) | (Role::Read, Permission::Read) => true,
-            _ => false,
-        }
+        matches!(
+            (self, permission),
+            (Role::Admin, _) | (Role::Ingest, Permission::Ingest) | (Role::Read, Permission::Read)
+        )
     }
 }
 

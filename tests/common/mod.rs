@@ -355,3 +355,43 @@ pub fn edge_list(graph: &Value) -> Vec<String> {
     edges.sort();
     edges
 }
+
+/// [`backend_tests!`] for tests that need a configuration of their own:
+///
+/// ```ignore
+/// configured_backend_tests! {
+///     async fn small_bodies_only(app) with |c| c.max_body_bytes = 64 => { ... }
+/// }
+/// ```
+#[macro_export]
+macro_rules! configured_backend_tests {
+    ($(async fn $name:ident($app:ident) with $adjust:expr => $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $adjust)
+                        .await
+                        .expect("SQLite is always available");
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $adjust).await else {
+                        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+                        return;
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}
