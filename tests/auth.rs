@@ -218,7 +218,7 @@ backend_tests! {
     }
 
     async fn openlineage_clients_api_key_works_as_is(app) {
-        // openlineage-python's `auth: {type: api_key, apiKey: KEY}` sends exactly this header.
+        // openlineage-python's `auth: {type: api_key, api_key: KEY}` sends exactly this header.
         let key = app.create_token(Role::Ingest, "spark").await;
         let response = app
             .client

@@ -178,7 +178,17 @@ fn a_non_loopback_address_without_tokens_needs_insecure() {
 #[test]
 fn the_file_configures_the_real_server() {
     let db = TempFile::new(".db", "");
-    let file = TempFile::new(".toml", &format!("bind = \"127.0.0.1:0\"\ndatabase-url = \"sqlite://{}?mode=rwc\"\nmax-page-size = 3\n", db.path()));
+    let file = TempFile::new(
+        ".toml",
+        &format!("bind = \"127.0.0.1:0\"\ndatabase-url = \"sqlite://{}?mode=rwc\"\nmax-page-size = 3\nraw-event-retention-days = 9\n", db.path()),
+    );
+    // The other commands take the settings they use from the file and ignore the rest.
+    let out = run(&["retention", "run", "--dry-run", "--config", file.path()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(retention: 9 days)"), "{}", stdout(&out));
+    let out = run(&["token", "list", "--config", file.path()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(db.0.metadata().map(|m| m.len() > 0).unwrap_or(false), "the file's database was used");
     let (mut child, addr) = start(&["serve", "--config", file.path()]);
     let answer = reqwest::blocking_post_json(&format!("http://{addr}/graphql"), r#"{"query": "{ datasets(first: 4) { edges { cursor } } }"}"#);
     let _ = child.kill();
