@@ -69,6 +69,8 @@ impl Store {
 
     /// Connections of the pool now, for the metrics: (in use, idle, maximum).
     pub fn pool_stats(&self) -> (u32, u32, u32) {
+        // The pool getters panic on the other backend; `backend` was set from the same URL
+        // the connection was opened with, so each arm asks for the right one.
         let (size, idle, max) = match self.backend {
             Backend::Sqlite => {
                 let pool = self.db.get_sqlite_connection_pool();
