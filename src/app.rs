@@ -14,13 +14,26 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::api;
+use crate::auth::tokens;
 use crate::clock::{self, SharedClock};
-use crate::{gate, quality};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
+
 use crate::store::{Store, StoreError};
+use crate::{gate, quality, retention, telemetry};
 
 #[derive(Debug, Error)]
 pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Serving every client of a network without credentials must be a decision, not a
+    /// default.
+    #[error(
+        "refusing to listen on {addr} without authentication: no API token exists, so anyone who can \
+         reach this address could send events and change rules. Create a token first \
+         (`weir token create --role admin --name NAME`), or pass `--insecure` (WEIR_INSECURE=true) \
+         to serve without authentication on a network you trust"
+    )]
+    Insecure { addr: SocketAddr },
     #[error("cannot open the database: {0}")]
     Database(#[source] StoreError),
     #[error("cannot apply database migrations: {0}")]
@@ -35,6 +48,8 @@ pub struct App {
     store: Store,
     clock: SharedClock,
     freshness_interval: Duration,
+    retention_days: u32,
+    retention_interval: Duration,
 }
 
 impl App {
@@ -46,13 +61,29 @@ impl App {
 
     /// [`App::build`] with another clock (tests move time instead of sleeping).
     pub async fn build_with_clock(config: Config, clock: SharedClock) -> Result<App, StartupError> {
+        config.validate()?;
         let store = Store::connect(&config.database_url).await.map_err(StartupError::Database)?;
         store.migrate().await.map_err(StartupError::Migrations)?;
+        if !config.bind.ip().is_loopback() && !config.insecure && !config.require_auth {
+            let configured = tokens::auth_configured(&store).await.map_err(StartupError::Database)?;
+            if !configured {
+                return Err(StartupError::Insecure { addr: config.bind });
+            }
+        }
+        telemetry::metrics::install();
         let router = api::router(store.clone(), clock.clone(), &config);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: config.bind, source })?;
-        Ok(App { listener, router, store, clock, freshness_interval: config.freshness_interval })
+        Ok(App {
+            listener,
+            router,
+            store,
+            clock,
+            freshness_interval: config.freshness_interval,
+            retention_days: config.raw_event_retention_days,
+            retention_interval: config.retention_interval,
+        })
     }
 
     /// The address actually bound (with the real port when `bind` asked for port 0).
@@ -69,12 +100,17 @@ impl App {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         info!(addr = %self.local_addr()?, "weir listening");
         let (stop_tx, stop_rx) = watch::channel(false);
-        let sweeper = (!self.freshness_interval.is_zero())
-            .then(|| tokio::spawn(freshness_sweeper(self.store.clone(), self.clock.clone(), self.freshness_interval, stop_rx)));
+        let sweeper = (!self.freshness_interval.is_zero()).then(|| {
+            tokio::spawn(freshness_sweeper(self.store.clone(), self.clock.clone(), self.freshness_interval, stop_rx.clone()))
+        });
+        let retention = (self.retention_days > 0 && !self.retention_interval.is_zero()).then(|| {
+            let task = retention_task(self.store.clone(), self.clock.clone(), self.retention_days, self.retention_interval, stop_rx);
+            tokio::spawn(task)
+        });
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         let _ = stop_tx.send(true);
-        if let Some(sweeper) = sweeper {
-            let _ = sweeper.await;
+        for task in [sweeper, retention].into_iter().flatten() {
+            let _ = task.await;
         }
         served
     }
@@ -95,6 +131,27 @@ async fn freshness_sweeper(store: Store, clock: SharedClock, interval: Duration,
                 };
                 if let Err(e) = swept {
                     warn!(error = %e, "freshness sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Removes raw events past the retention period every `interval` (the first pass at start),
+/// until told to stop; a pass in progress stops between two batches.
+async fn retention_task(store: Store, clock: SharedClock, days: u32, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let stopping = stop.clone();
+                let pass = retention::run(&store, days, clock.now(), retention::BATCH_SIZE, false, move || *stopping.borrow());
+                match pass.await {
+                    Ok(Some(report)) if report.raw_events > 0 => info!(removed = report.raw_events, cutoff = %report.cutoff, "raw event retention"),
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "raw event retention failed"),
                 }
             }
             _ = stop.changed() => return,

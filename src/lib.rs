@@ -9,7 +9,8 @@
 //! * [`store`] — sea-orm over SQLite/PostgreSQL; entities stay private to it.
 //! * [`api`] — axum routes (REST ingestion, health) and GraphQL; converts wire <-> domain.
 //! * [`app`] — [`app::App::build`]: the server that `main` and the integration tests run.
-//! * [`config`], [`cli`], [`telemetry`] — process setup.
+//! * [`auth`] — API tokens and roles; [`retention`] — removing old raw events.
+//! * [`config`], [`cli`], [`telemetry`] — process setup, logs and metrics.
 //!
 //! An event's path: `api::rest::ingest` reads and size-checks the body, `openlineage::parse_event`
 //! validates it, `ingest::ingest` archives and applies it in one transaction through
@@ -17,6 +18,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -26,6 +28,7 @@ pub mod lineage;
 pub mod model;
 pub mod openlineage;
 pub mod quality;
+pub mod retention;
 pub mod store;
 pub mod telemetry;
 

@@ -1,23 +1,28 @@
-//! The `weir` binary: parse the command line, then run the chosen command.
+//! The `weir` binary: load the command line (flags, environment, config file), then run the
+//! chosen command.
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing::error;
-use weir::cli::{Cli, Command, RulesCommand, gate, rules};
+use weir::cli::{self, Command, ConfigCommand, RetentionCommand, RulesCommand, TokenCommand, gate, retention, rules, token};
 use weir::store::Store;
+use weir::telemetry::LogFormat;
 use weir::{App, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    telemetry::init();
-    if let Command::Gate(args) = &cli.command {
+    let loaded = cli::load();
+    let log_format = match &loaded.cli.command {
+        Command::Serve(config) => config.log_format,
+        _ => LogFormat::Text,
+    };
+    telemetry::init(log_format);
+    if let Command::Gate(args) = &loaded.cli.command {
         return gate::run(args).await;
     }
-    let result = match cli.command {
+    let result = match loaded.cli.command {
         Command::Serve(config) => serve(config).await,
-        Command::Migrate { database_url } => migrate(&database_url).await,
+        Command::Migrate(database) => migrate(&database.database_url).await,
         Command::Schema => {
             print!("{}", weir::api::schema_sdl());
             Ok(())
@@ -27,6 +32,22 @@ async fn main() -> ExitCode {
             rules::apply(&file, &server, dry_run, &author).await.map(|plan| println!("{plan}"))
         }
         Command::Gate(_) => Ok(()),
+        Command::Token(TokenCommand::Create { role, name, database }) => {
+            token::create(&database.database_url, &name, role).await.map(|(secret, note)| {
+                eprintln!("{note}");
+                println!("{secret}");
+            })
+        }
+        Command::Token(TokenCommand::List { database }) => token::list(&database.database_url).await.map(|t| println!("{t}")),
+        Command::Token(TokenCommand::Revoke { name, database }) => {
+            token::revoke(&database.database_url, &name).await.map(|m| println!("{m}"))
+        }
+        Command::Retention(RetentionCommand::Run { database, raw_event_retention_days, dry_run }) => {
+            retention::run(&database.database_url, raw_event_retention_days, dry_run).await.map(|m| println!("{m}"))
+        }
+        Command::ConfigCmd(ConfigCommand::Show(config)) => {
+            weir::config::show::render(&config, &loaded.sources).map(|text| print!("{text}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

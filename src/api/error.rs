@@ -4,7 +4,10 @@
 //! failures (database, I/O) are logged with their details and answered with a generic message:
 //! nothing about the server's internals reaches a client.
 
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use async_graphql::ErrorExtensions;
 use axum::Json;
@@ -29,6 +32,23 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// No usable credentials: no bearer token, or one that is unknown or revoked.
+    #[error("{message}")]
+    Unauthenticated { message: String, invalid_token: bool },
+    /// Valid credentials whose role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A configured limit on the request's shape (GraphQL aliases) was exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The request took longer than `request_timeout`.
+    #[error("the request took longer than the limit of {}", humantime::format_duration(*limit))]
+    Timeout { limit: Duration },
+    /// `max_concurrent_requests` are being served; the client should retry shortly.
+    #[error("the server is at its limit of {limit} concurrent requests; retry in {retry_after_secs} s")]
+    Overloaded { limit: usize, retry_after_secs: u64 },
     /// The request conflicts with what is stored; `path` says which field.
     #[error("{message}")]
     Conflict { path: String, message: String },
@@ -45,6 +65,12 @@ impl ApiError {
             ApiError::UnsupportedEncoding(_) => "UNSUPPORTED_ENCODING",
             ApiError::BadRequest(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Unauthenticated { .. } => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            ApiError::Timeout { .. } => "TIMEOUT",
+            ApiError::Overloaded { .. } => "OVERLOADED",
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -56,6 +82,14 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            // 503, not 408: the server, not the client, was too slow (or the client's upload
+            // was); either way a retry is the right reaction, and retried events are
+            // stored once.
+            ApiError::Timeout { .. } | ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,8 +135,40 @@ impl IntoResponse for ApiError {
         if let Some(path) = self.path() {
             body["path"] = json!(path);
         }
-        (self.status(), Json(json!({ "error": body }))).into_response()
+        let mut response = (self.status(), Json(json!({ "error": body }))).into_response();
+        match &self {
+            // RFC 6750: say which scheme is expected, and when a token was presented, that
+            // it was not valid.
+            ApiError::Unauthenticated { invalid_token, .. } => {
+                let challenge = if *invalid_token { r#"Bearer realm="weir", error="invalid_token""# } else { r#"Bearer realm="weir""# };
+                response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            ApiError::Overloaded { retry_after_secs, .. } => {
+                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
+}
+
+/// The HTTP status of a GraphQL answer: 200 as GraphQL over HTTP expects, except that a
+/// request refused for its credentials gets the same 401/403 as any other endpoint.
+pub fn graphql_status(response: &async_graphql::Response) -> StatusCode {
+    let code_of = |e: &async_graphql::ServerError| {
+        e.extensions.as_ref().and_then(|x| x.get("code")).and_then(|v| match v {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+    };
+    for error in &response.errors {
+        match code_of(error).as_deref() {
+            Some("FORBIDDEN") => return StatusCode::FORBIDDEN,
+            Some("UNAUTHENTICATED") => return StatusCode::UNAUTHORIZED,
+            _ => {}
+        }
+    }
+    StatusCode::OK
 }
 
 impl From<ParseError> for ApiError {

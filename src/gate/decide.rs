@@ -18,7 +18,8 @@ use crate::quality::records::CheckResult;
 use crate::store::{Snapshot, StoreError, reference};
 
 /// What to do with an input nothing is known about (no check has run on it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum UnknownInputPolicy {
     Allow,
     Block,
@@ -195,5 +196,6 @@ pub async fn decide_now(
     let tx = store.begin_write().await?;
     let recorded = tx.record_decision(&decision).await?;
     tx.commit().await?;
+    crate::telemetry::metrics::record_gate_decision(&recorded.decision.as_str().to_ascii_lowercase());
     Ok(recorded)
 }

@@ -14,6 +14,7 @@ use super::records::{CheckResult, Trigger};
 use super::rule::{Check, Rule};
 use crate::model::DatasetId;
 use crate::store::{Store, StoreError, WriteTx};
+use crate::telemetry;
 
 /// A result about to be stored.
 pub struct CheckOutcomeRecord<'a> {
@@ -83,6 +84,7 @@ async fn evaluate_datasets(
         let evidence = tx.evidence(dataset_id, history, pass.now).await?;
         for versioned in matching {
             let outcome = evaluate(&versioned.rule, &evidence);
+            telemetry::metrics::record_rule_evaluation(outcome.outcome.as_str());
             if pass.only_changes && tx.latest_outcome(&versioned.rule.id, dataset_id).await? == Some(outcome.outcome) {
                 continue;
             }

@@ -95,4 +95,22 @@ impl Store {
         let pending = Migrator::get_pending_migrations(&self.db).await?;
         Ok(pending.is_empty())
     }
+
+    /// Connections of the pool now, for the metrics: (in use, idle, maximum).
+    pub fn pool_stats(&self) -> (u32, u32, u32) {
+        // The pool getters panic on the other backend; `backend` was set from the same URL
+        // the connection was opened with, so each arm asks for the right one.
+        let (size, idle, max) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle, max)
+    }
 }

@@ -11,6 +11,8 @@ mod error;
 mod gating;
 mod quality;
 mod read;
+mod retention;
+mod tokens;
 mod write;
 
 pub use error::StoreError;

@@ -17,7 +17,9 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use weir::auth::Role;
 use weir::clock::ManualClock;
+use weir::store::Store;
 use weir::{App, Config};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +67,20 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's clock: tests move it instead of sleeping.
     pub clock: ManualClock,
+    /// The server's database, for setting up what has no HTTP surface (tokens).
+    pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _db: TestDb,
 }
 
-/// Port 0, and no background freshness sweep: tests evaluate on demand with a manual clock.
+/// Port 0, and no background freshness sweep or retention: tests evaluate on demand with a
+/// manual clock, and a moved clock must not make raw events disappear under them.
 fn test_config(database_url: &str) -> Config {
     let mut config = Config::with_database(database_url);
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.freshness_interval = std::time::Duration::ZERO;
+    config.retention_interval = std::time::Duration::ZERO;
     config
 }
 
@@ -136,6 +142,7 @@ impl TestApp {
         let clock = ManualClock::new(start_of_test_time());
         let app = App::build_with_clock(config, Arc::new(clock.clone())).await.expect("App::build");
         let addr = app.local_addr().expect("bound address");
+        let store = app.store().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -147,6 +154,7 @@ impl TestApp {
             backend,
             database_url,
             clock,
+            store,
             shutdown: Some(tx),
             server: Some(server),
             _db: db,
@@ -159,6 +167,7 @@ impl TestApp {
         let config = test_config(&self.database_url);
         let app = App::build_with_clock(config, Arc::new(self.clock.clone())).await.expect("App::build after restart");
         let addr = app.local_addr().expect("bound address");
+        self.store = app.store().clone();
         let (tx, rx) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -242,6 +251,37 @@ impl TestApp {
         let response = self.graphql(query, variables).await;
         assert!(response.get("errors").is_none(), "GraphQL errors ({:?}): {response}", self.backend);
         response["data"].clone()
+    }
+
+    /// Creates an API token in the server's database and returns its secret.
+    pub async fn create_token(&self, role: Role, name: &str) -> String {
+        let (_, secret) = weir::auth::tokens::create(&self.store, name, role, chrono::Utc::now()).await.expect("create token");
+        secret
+    }
+
+    pub async fn revoke_token(&self, name: &str) {
+        weir::auth::tokens::revoke(&self.store, name, chrono::Utc::now()).await.expect("revoke token");
+    }
+
+    /// A request to `path`, with `token` as bearer token when given.
+    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Runs a GraphQL request with `token`, returning the HTTP status and the body.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .request(reqwest::Method::POST, "/graphql", token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// The `extensions.code` of the first GraphQL error, asserting there is one.
@@ -330,4 +370,44 @@ pub fn edge_list(graph: &Value) -> Vec<String> {
         .unwrap_or_default();
     edges.sort();
     edges
+}
+
+/// [`backend_tests!`] for tests that need a configuration of their own:
+///
+/// ```ignore
+/// configured_backend_tests! {
+///     async fn small_bodies_only(app) with |c| c.max_body_bytes = 64 => { ... }
+/// }
+/// ```
+#[macro_export]
+macro_rules! configured_backend_tests {
+    ($(async fn $name:ident($app:ident) with $adjust:expr => $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $adjust)
+                        .await
+                        .expect("SQLite is always available");
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $adjust).await else {
+                        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+                        return;
+                    };
+                    $body
+                }
+            )*
+        }
+    };
 }

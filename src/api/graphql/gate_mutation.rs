@@ -3,13 +3,11 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
+use super::quality_mutation::author_of;
 use super::types::{WaiverObject, state};
 use crate::api::error::{ApiError, GqlResult, IntoGql};
 use crate::gate::waivers::{self, NewWaiver};
 
-fn author_of(author: Option<String>) -> String {
-    author.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "anonymous".to_string())
-}
 
 #[derive(Default)]
 pub struct GateMutation;
@@ -31,7 +29,7 @@ impl GateMutation {
         author: Option<String>,
     ) -> GqlResult<WaiverObject> {
         let state = state(ctx)?;
-        let new = NewWaiver { namespace, name, rule_id, reason, author: author_of(author), expires_at };
+        let new = NewWaiver { namespace, name, rule_id, reason, author: author_of(ctx, author), expires_at };
         let waiver = waivers::waive(&state.store, new, state.clock.now()).await.gql()?;
         Ok(WaiverObject(waiver))
     }
@@ -40,7 +38,7 @@ impl GateMutation {
     async fn revoke_waiver(&self, ctx: &Context<'_>, id: ID, author: Option<String>) -> GqlResult<WaiverObject> {
         let state = state(ctx)?;
         let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("invalid waiver id `{}`", id.0)).into_graphql())?;
-        let waiver = waivers::revoke(&state.store, id, &author_of(author), state.clock.now()).await.gql()?;
+        let waiver = waivers::revoke(&state.store, id, &author_of(ctx, author), state.clock.now()).await.gql()?;
         Ok(WaiverObject(waiver))
     }
 }

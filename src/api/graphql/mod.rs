@@ -4,6 +4,7 @@
 mod catalog_query;
 mod gate_mutation;
 mod gate_query;
+mod guard;
 mod lineage_query;
 mod loaders;
 mod pagination;
@@ -11,18 +12,21 @@ mod quality_mutation;
 mod quality_query;
 mod types;
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use async_graphql_axum::GraphQLResponse;
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
+use super::auth::Access;
 use super::body::read_body;
-use super::error::ApiError;
+use super::error::{ApiError, graphql_status};
 use crate::config::Config;
 
 #[derive(MergedObject, Default)]
@@ -43,6 +47,7 @@ pub fn build_schema(config: &Config) -> WeirSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
+        .extension(guard::RequestGuard { max_aliases: config.graphql_max_aliases })
         .finish()
 }
 
@@ -55,21 +60,33 @@ fn build_schema_for_sdl() -> WeirSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
 }
 
-/// A JSON GraphQL request, read within the body limit; a body that is not one gets the API's
-/// usual JSON error, not the framework's plain-text rejection.
-pub async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+/// A POST body is read like an event's: within `max_body_bytes` (413 above it), gzip or not.
+pub async fn post_graphql(
+    State(state): State<AppState>,
+    access: Option<Extension<Access>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let bytes = match read_body(&headers, body, state.config.max_body_bytes).await {
         Ok(bytes) => bytes,
-        Err(err) => return err.into_response(),
+        Err(e) => return e.into_response(),
     };
-    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
-        Ok(request) => run(state, request).await.into_response(),
-        Err(e) => ApiError::BadRequest(format!("invalid GraphQL request body: {e}")).into_response(),
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    match async_graphql::http::receive_body(content_type, futures::io::Cursor::new(bytes), MultipartOptions::default()).await {
+        Ok(request) => run(state, access, request).await,
+        Err(e) => ApiError::BadRequest(format!("invalid GraphQL request: {e}")).into_response(),
     }
 }
 
 /// A browser (asking for HTML) gets GraphiQL; anything else is a GraphQL GET request.
-pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+/// Mutations are refused over GET (405), as GraphQL over HTTP requires: a GET can be
+/// triggered by any web page, and must not change anything.
+pub async fn get_graphql(
+    State(state): State<AppState>,
+    access: Option<Extension<Access>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let wants_html = headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -78,15 +95,28 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQ
     if wants_html || query.is_empty() {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
-    match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => run(state, request).await.into_response(),
-        Err(err) => ApiError::BadRequest(format!("invalid GraphQL GET request: {err}")).into_response(),
+    let mut request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(err) => return ApiError::BadRequest(format!("invalid GraphQL GET request: {err}")).into_response(),
+    };
+    let name = request.operation_name.clone();
+    if let Ok(document) = request.parsed_query()
+        && guard::operation_type(document, name.as_deref()) == Some(OperationType::Mutation)
+    {
+        return ApiError::MethodNotAllowed("mutations must be sent with POST".into()).into_response();
     }
+    run(state, access, request).await
 }
 
-async fn run(state: AppState, request: async_graphql::Request) -> GraphQLResponse {
+async fn run(state: AppState, access: Option<Extension<Access>>, request: async_graphql::Request) -> Response {
+    // The auth middleware always sets it on /graphql; without it, refuse rather than guess.
+    let Some(Extension(access)) = access else {
+        return ApiError::internal("graphql", "no access in request extensions").into_response();
+    };
     let request = request
         .data(loaders::loaders(state.store.clone()))
+        .data(access)
         .data(state.clone());
-    state.schema.execute(request).await.into()
+    let response = state.schema.execute(request).await;
+    (graphql_status(&response), GraphQLResponse::from(response)).into_response()
 }

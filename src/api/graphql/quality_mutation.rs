@@ -3,12 +3,18 @@
 use async_graphql::{Context, Object};
 
 use super::types::{CheckResultObject, RuleInput, RuleObject, RulesPlanObject, state};
+use crate::api::auth::Access;
 use crate::api::error::{ApiError, GqlResult, IntoGql};
 use crate::quality::manage;
 use crate::quality::{engine, parse_rules_file};
 
-/// Who made a change, until authentication names them.
-fn author_of(author: Option<String>) -> String {
+/// Who made a change: the token's name when the request carried one (so the history cannot
+/// be forged with the `author` argument), else the argument, else `anonymous`.
+/// Who made a change: the token's name when authenticated, else the `author` argument.
+pub(super) fn author_of(ctx: &Context<'_>, author: Option<String>) -> String {
+    if let Some(name) = ctx.data_opt::<Access>().and_then(Access::principal_name) {
+        return name.to_string();
+    }
     author.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "anonymous".to_string())
 }
 
@@ -20,7 +26,7 @@ impl QualityMutation {
     /// Creates a rule; fails with CONFLICT if the id is taken.
     async fn create_rule(&self, ctx: &Context<'_>, rule: RuleInput, author: Option<String>) -> GqlResult<RuleObject> {
         let state = state(ctx)?;
-        let record = manage::create_rule(&state.store, rule.into(), &author_of(author), state.clock.now()).await.gql()?;
+        let record = manage::create_rule(&state.store, rule.into(), &author_of(ctx, author), state.clock.now()).await.gql()?;
         Ok(RuleObject(record))
     }
 
@@ -30,14 +36,14 @@ impl QualityMutation {
         let state = state(ctx)?;
         let definition: crate::quality::RuleDefinition = rule.into();
         let id = definition.id.clone();
-        let record = manage::update_rule(&state.store, &id, definition, &author_of(author), state.clock.now()).await.gql()?;
+        let record = manage::update_rule(&state.store, &id, definition, &author_of(ctx, author), state.clock.now()).await.gql()?;
         Ok(RuleObject(record))
     }
 
     /// Deletes a rule. Its past results stay in the history.
     async fn delete_rule(&self, ctx: &Context<'_>, id: String, author: Option<String>) -> GqlResult<bool> {
         let state = state(ctx)?;
-        manage::delete_rule(&state.store, &id, &author_of(author), state.clock.now()).await.gql()?;
+        manage::delete_rule(&state.store, &id, &author_of(ctx, author), state.clock.now()).await.gql()?;
         Ok(true)
     }
 
@@ -55,7 +61,7 @@ impl QualityMutation {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             ApiError::BadRequest(format!("invalid rules file: {}", lines.join("; "))).into_graphql()
         })?;
-        let plan = manage::apply_rules(&state.store, rules, dry_run, &author_of(author), state.clock.now()).await.gql()?;
+        let plan = manage::apply_rules(&state.store, rules, dry_run, &author_of(ctx, author), state.clock.now()).await.gql()?;
         Ok(plan.into())
     }
 

@@ -6,11 +6,34 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{Value, json};
 
+use std::time::Instant;
+
 use crate::api::body::read_body;
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::ingest::{IngestOutcome, ingest};
-use crate::openlineage::{parse_batch, parse_event};
+use crate::ingest::{IngestError, IngestOutcome, ingest};
+use crate::openlineage::{Event, parse_batch, parse_event};
+use crate::telemetry::metrics;
+
+/// Label of an event that was refused before it could be parsed.
+const UNPARSED: &str = "unknown";
+
+/// Ingests one parsed event, counting it by type and outcome and timing it.
+async fn ingest_counted(state: &AppState, event: &Event) -> Result<IngestOutcome, IngestError> {
+    let started = Instant::now();
+    let result = ingest(&state.store, event, state.clock.now(), state.config.gate_unknown_inputs).await;
+    let outcome = match &result {
+        Ok(IngestOutcome::Stored) => "stored",
+        Ok(IngestOutcome::Duplicate) => "duplicate",
+        Err(IngestError::RunIdConflict { .. }) => "rejected",
+        Err(_) => "failed",
+    };
+    if result.is_ok() {
+        metrics::record_ingest_duration(started.elapsed());
+    }
+    metrics::record_event_ingested(metrics::event_type_label(event), outcome);
+    result
+}
 
 /// One event. 201 once it is committed (as Marquez answers), also for a duplicate, so a client
 /// that retries after a lost response gets success without the event counting twice.
@@ -19,9 +42,13 @@ pub async fn post_event(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
-    let event = parse_event(&bytes)?;
-    let outcome = ingest(&state.store, &event, state.clock.now(), state.config.gate_unknown_inputs).await?;
+    let rejected = |e| {
+        metrics::record_event_ingested(UNPARSED, "rejected");
+        e
+    };
+    let bytes = read_body(&headers, body, state.config.max_body_bytes).await.map_err(rejected)?;
+    let event = parse_event(&bytes).map_err(|e| rejected(ApiError::from(e)))?;
+    let outcome = ingest_counted(&state, &event).await?;
     let status = match outcome {
         IngestOutcome::Stored => "stored",
         IngestOutcome::Duplicate => "duplicate",
@@ -45,6 +72,7 @@ pub async fn post_batch(
         let event = match parsed {
             Ok(event) => event,
             Err(err) => {
+                metrics::record_event_ingested(UNPARSED, "rejected");
                 let mut entry = json!({ "index": index, "reason": err.message, "retriable": false });
                 if !err.path.is_empty() {
                     entry["path"] = json!(err.path);
@@ -53,7 +81,7 @@ pub async fn post_batch(
                 continue;
             }
         };
-        if let Err(err) = ingest(&state.store, &event, state.clock.now(), state.config.gate_unknown_inputs).await {
+        if let Err(err) = ingest_counted(&state, &event).await {
             let err = ApiError::from(err);
             let is_internal = matches!(err, ApiError::Internal(_));
             let mut entry = json!({

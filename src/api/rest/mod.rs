@@ -1,4 +1,5 @@
-//! Plain HTTP endpoints: OpenLineage ingestion, the gate, and health probes.
+//! Plain HTTP endpoints: OpenLineage ingestion, the gate, health probes and metrics.
 pub mod gate;
 pub mod health;
 pub mod ingest;
+pub mod metrics;

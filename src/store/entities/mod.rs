@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table. Private to the store: nothing outside `store` sees a row
 //! type; the repository functions return the domain types of `crate::model`.
+pub mod api_token;
 pub mod assertion_observation;
 pub mod check_result;
 pub mod column_lineage;
