@@ -102,6 +102,10 @@ async fn call(app: &TestApp, route: &str, token: Option<&str>, tag: &str) -> (u1
         "POST /graphql mutation" => app
             .request(Method::POST, "/graphql", token)
             .json(&json!({"query": CREATE_RULE, "variables": {"r": rule(tag)}})),
+        "GET /api/v1/gate" => app.request(Method::GET, "/api/v1/gate", token).query(&[("namespace", "auth"), ("job", tag)]),
+        "POST /graphql gate" => app
+            .request(Method::POST, "/graphql", token)
+            .json(&json!({"query": "query($j: String!) { gate(namespace: \"auth\", job: $j) { decision } }", "variables": {"j": tag}})),
         "GET /readyz" => app.request(Method::GET, "/readyz", token),
         "GET /metrics" => app.request(Method::GET, "/metrics", token),
         "GET /healthz" => app.request(Method::GET, "/healthz", token),
@@ -112,7 +116,7 @@ async fn call(app: &TestApp, route: &str, token: Option<&str>, tag: &str) -> (u1
     (response.status().as_u16(), challenge)
 }
 
-const ROUTES: [(&str, Needs, u16); 10] = [
+const ROUTES: [(&str, Needs, u16); 12] = [
     ("POST /api/v1/lineage", Needs::Ingest, 201),
     ("POST /api/v1/lineage/batch", Needs::Ingest, 200),
     ("GET /graphql (GraphiQL)", Needs::Read, 200),
@@ -120,6 +124,8 @@ const ROUTES: [(&str, Needs, u16); 10] = [
     ("POST /graphql query", Needs::Read, 200),
     ("POST /graphql introspection", Needs::Read, 200),
     ("POST /graphql mutation", Needs::Admin, 200),
+    ("GET /api/v1/gate", Needs::Read, 200),
+    ("POST /graphql gate", Needs::Read, 200),
     ("GET /readyz", Needs::Read, 200),
     ("GET /metrics", Needs::Read, 200),
     ("GET /healthz", Needs::Nothing, 200),
