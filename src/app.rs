@@ -19,7 +19,9 @@ use crate::clock::{self, SharedClock};
 use crate::config::{Config, ConfigError};
 
 use crate::store::{Store, StoreError};
-use crate::{gate, quality, retention, telemetry};
+use crate::alert::deliver::DeliverySettings;
+use crate::alert::notices::Notices;
+use crate::{alert, gate, quality, retention, telemetry};
 
 #[derive(Debug, Error)]
 pub enum StartupError {
@@ -50,6 +52,8 @@ pub struct App {
     freshness_interval: Duration,
     retention_days: u32,
     retention_interval: Duration,
+    notices: Notices,
+    delivery: DeliverySettings,
 }
 
 impl App {
@@ -71,7 +75,8 @@ impl App {
             }
         }
         telemetry::metrics::install();
-        let router = api::router(store.clone(), clock.clone(), &config);
+        let notices = Notices::default();
+        let router = api::router(store.clone(), clock.clone(), notices.clone(), &config);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: config.bind, source })?;
@@ -83,6 +88,14 @@ impl App {
             freshness_interval: config.freshness_interval,
             retention_days: config.raw_event_retention_days,
             retention_interval: config.retention_interval,
+            notices,
+            delivery: DeliverySettings {
+                poll_interval: config.alert_poll_interval,
+                retry_base: config.alert_retry_base,
+                retry_max: config.alert_retry_max,
+                give_up_after: config.alert_give_up_after,
+                request_timeout: config.alert_timeout,
+            },
         })
     }
 
@@ -101,35 +114,42 @@ impl App {
         info!(addr = %self.local_addr()?, "weir listening");
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = (!self.freshness_interval.is_zero()).then(|| {
-            tokio::spawn(freshness_sweeper(self.store.clone(), self.clock.clone(), self.freshness_interval, stop_rx.clone()))
+            let task = freshness_sweeper(self.store.clone(), self.clock.clone(), self.notices.clone(), self.freshness_interval, stop_rx.clone());
+            tokio::spawn(task)
         });
+        // Alerts queued before a restart are delivered after it: the outbox is in the database.
+        let deliverer = Some(tokio::spawn(alert::deliver::run_worker(self.store.clone(), self.delivery.clone(), stop_rx.clone())));
         let retention = (self.retention_days > 0 && !self.retention_interval.is_zero()).then(|| {
             let task = retention_task(self.store.clone(), self.clock.clone(), self.retention_days, self.retention_interval, stop_rx);
             tokio::spawn(task)
         });
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         let _ = stop_tx.send(true);
-        for task in [sweeper, retention].into_iter().flatten() {
+        for task in [sweeper, retention, deliverer].into_iter().flatten() {
             let _ = task.await;
         }
         served
     }
 }
 
+/// One freshness sweep and what follows from its results: taint, incidents and alerts, notices.
+async fn after_sweep(store: &Store, notices: &Notices, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+    let results = quality::engine::sweep_freshness(store, now).await?;
+    gate::hooks::after_evaluation(store, &results, now).await?;
+    let incidents = alert::incidents::after_evaluation(store, &results, now).await?;
+    alert::notices::publish(notices, store, &results, &incidents, None).await
+}
+
 /// Re-evaluates freshness rules every `interval` until told to stop. A failed sweep is
 /// logged and retried at the next tick: the server keeps serving.
-async fn freshness_sweeper(store: Store, clock: SharedClock, interval: Duration, mut stop: watch::Receiver<bool>) {
+async fn freshness_sweeper(store: Store, clock: SharedClock, notices: Notices, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {
                 let now = clock.now();
-                let swept = match quality::engine::sweep_freshness(&store, now).await {
-                    Ok(results) => gate::hooks::after_evaluation(&store, &results, now).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = swept {
+                if let Err(e) = after_sweep(&store, &notices, now).await {
                     warn!(error = %e, "freshness sweep failed");
                 }
             }

@@ -87,6 +87,31 @@ pub struct Config {
     /// `block`.
     #[arg(long, env = "WEIR_GATE_UNKNOWN_INPUTS", value_enum, default_value = "allow")]
     pub gate_unknown_inputs: UnknownInputPolicy,
+
+    /// How often the alert worker looks for alerts to deliver.
+    #[arg(long, env = "WEIR_ALERT_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    #[serde(serialize_with = "show::duration")]
+    pub alert_poll_interval: Duration,
+
+    /// First retry delay of a failed alert delivery; it doubles on each retry.
+    #[arg(long, env = "WEIR_ALERT_RETRY_BASE", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[serde(serialize_with = "show::duration")]
+    pub alert_retry_base: Duration,
+
+    /// Longest delay between two delivery attempts.
+    #[arg(long, env = "WEIR_ALERT_RETRY_MAX", default_value = "5m", value_parser = humantime::parse_duration)]
+    #[serde(serialize_with = "show::duration")]
+    pub alert_retry_max: Duration,
+
+    /// After this long, an undelivered alert is marked failed (and kept, visible in GraphQL).
+    #[arg(long, env = "WEIR_ALERT_GIVE_UP_AFTER", default_value = "24h", value_parser = humantime::parse_duration)]
+    #[serde(serialize_with = "show::duration")]
+    pub alert_give_up_after: Duration,
+
+    /// Timeout of one delivery request to a receiver.
+    #[arg(long, env = "WEIR_ALERT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[serde(serialize_with = "show::duration")]
+    pub alert_timeout: Duration,
     /// Raw events received more than this many days ago are removed (0 keeps them forever).
     #[arg(long, env = "WEIR_RAW_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
     pub raw_event_retention_days: u32,
@@ -139,6 +164,11 @@ impl Config {
             max_concurrent_requests: 256,
             freshness_interval: Duration::from_secs(60),
             gate_unknown_inputs: UnknownInputPolicy::Allow,
+            alert_poll_interval: Duration::from_secs(1),
+            alert_retry_base: Duration::from_secs(2),
+            alert_retry_max: Duration::from_secs(300),
+            alert_give_up_after: Duration::from_secs(24 * 3600),
+            alert_timeout: Duration::from_secs(10),
             raw_event_retention_days: DEFAULT_RETENTION_DAYS,
             retention_interval: Duration::from_secs(3600),
             log_format: LogFormat::Text,

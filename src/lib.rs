@@ -16,6 +16,7 @@
 //! validates it, `ingest::ingest` archives and applies it in one transaction through
 //! `store::WriteTx`, and only then does the API answer 201.
 
+pub mod alert;
 pub mod api;
 pub mod app;
 pub mod auth;

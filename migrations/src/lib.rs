@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_core;
 mod m20261127_000002_quality;
 mod m20261127_000003_gating;
+mod m20261127_000004_alerting;
 mod m20261127_000010_tokens;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_core::Migration),
             Box::new(m20261127_000002_quality::Migration),
             Box::new(m20261127_000003_gating::Migration),
+            Box::new(m20261127_000004_alerting::Migration),
             // Numbered 000010 so that migrations 000003..000009 of other features sort (and go) above it.
             Box::new(m20261127_000010_tokens::Migration),
         ]

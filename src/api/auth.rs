@@ -88,6 +88,8 @@ impl AuthState {
 pub fn permission_for(path: &str) -> Option<Permission> {
     match path {
         "/healthz" => None,
+        // Websocket subscriptions authenticate in their `connection_init` message.
+        "/graphql/ws" => None,
         "/api/v1/lineage" => Some(Permission::Ingest),
         p if p.starts_with("/api/v1/lineage/") => Some(Permission::Ingest),
         // GraphQL (mutations: admin, per operation), the gate, /readyz, /metrics, and
@@ -116,6 +118,31 @@ async fn access_of(auth: &AuthState, headers: &HeaderMap) -> Result<Access, ApiE
         return Ok(Access::Open);
     }
     let token = bearer(headers)?;
+    access_of_token(auth, token).await
+}
+
+/// The access of a websocket connection, whose token comes in the GraphQL `connection_init`
+/// payload (`{"Authorization": "Bearer TOKEN"}` or `{"token": "TOKEN"}`): browsers cannot set
+/// headers on a websocket.
+pub async fn access_of_connection(auth: &AuthState, payload: &serde_json::Value) -> Result<Access, ApiError> {
+    if !auth.enabled().await? {
+        return Ok(Access::Open);
+    }
+    let header = payload.get("Authorization").or_else(|| payload.get("authorization")).and_then(|v| v.as_str());
+    let token = match header {
+        Some(h) => h.trim().split_once(' ').map(|(_, t)| t.trim()).unwrap_or(h.trim()),
+        None => payload.get("token").and_then(|v| v.as_str()).unwrap_or(""),
+    };
+    if token.is_empty() {
+        return Err(ApiError::Unauthenticated {
+            message: "authentication required: send {\"Authorization\": \"Bearer TOKEN\"} in connection_init".into(),
+            invalid_token: false,
+        });
+    }
+    access_of_token(auth, token).await
+}
+
+async fn access_of_token(auth: &AuthState, token: &str) -> Result<Access, ApiError> {
     match tokens::authenticate(&auth.store, token).await? {
         Authentication::Valid(principal) => {
             tracing::Span::current().record("principal", principal.name.as_str());

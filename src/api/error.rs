@@ -204,6 +204,28 @@ impl From<crate::quality::manage::ManageError> for ApiError {
     }
 }
 
+impl From<crate::alert::channels::ChannelError> for ApiError {
+    fn from(e: crate::alert::channels::ChannelError) -> Self {
+        use crate::alert::channels::ChannelError;
+        match e {
+            ChannelError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            ChannelError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            ChannelError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::alert::incidents::IncidentError> for ApiError {
+    fn from(e: crate::alert::incidents::IncidentError) -> Self {
+        use crate::alert::incidents::IncidentError;
+        match e {
+            IncidentError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            IncidentError::WrongState { .. } => ApiError::Conflict { path: "id".into(), message: e.to_string() },
+            IncidentError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::gate::waivers::WaiverError> for ApiError {
     fn from(e: crate::gate::waivers::WaiverError) -> Self {
         use crate::gate::waivers::WaiverError;

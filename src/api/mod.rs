@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::alert::notices::Notices;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub use graphql::{WeirSchema, build_schema, schema_sdl};
 pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
+    /// Changes for GraphQL subscriptions.
+    pub notices: Notices,
     pub config: Arc<Config>,
     pub schema: WeirSchema,
     pub auth: Arc<auth::AuthState>,
@@ -42,12 +45,13 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
 }
 
-pub fn router(store: Store, clock: SharedClock, config: &Config) -> Router {
+pub fn router(store: Store, clock: SharedClock, notices: Notices, config: &Config) -> Router {
     let state = AppState {
         auth: auth::AuthState::new(store.clone(), config.require_auth),
         in_flight: limits::semaphore(config.max_concurrent_requests),
         store,
         clock,
+        notices,
         config: Arc::new(config.clone()),
         schema: build_schema(config),
     };
@@ -56,6 +60,7 @@ pub fn router(store: Store, clock: SharedClock, config: &Config) -> Router {
         .route("/api/v1/lineage/batch", post(rest::ingest::post_batch))
         .route("/api/v1/gate", get(rest::gate::get_gate))
         .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))
+        .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/healthz", get(rest::health::healthz))
         .route("/readyz", get(rest::health::readyz))
         .route("/metrics", get(rest::metrics::metrics))

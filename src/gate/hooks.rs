@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::load_rules;
-use super::model::Decision;
+use super::model::{Decision, GateDecision};
 use super::taint::{propagate, run_completed};
 use crate::model::{DatasetId, JobId};
 use crate::openlineage::{Event, RunEventType};
@@ -25,6 +25,7 @@ pub struct RunEventApplied {
     pub inputs: Vec<DatasetId>,
 }
 
+/// Returns the decision of a gate violation, when this event was one.
 pub async fn after_event(
     tx: &WriteTx,
     event: &Event,
@@ -32,15 +33,16 @@ pub async fn after_event(
     results: &[CheckResult],
     unknown: UnknownInputPolicy,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<GateDecision>, StoreError> {
     let snapshot = tx.snapshot();
     let rules = load_rules(&snapshot).await?;
 
+    let mut violation = None;
     if let Some(applied) = run {
         let starts = event.event_type == Some(RunEventType::Start)
             || (applied.is_new && event.event_type.is_some_and(RunEventType::is_terminal));
         if starts {
-            check_violation(tx, event, applied, unknown, now).await?;
+            violation = check_violation(tx, event, applied, unknown, now).await?;
         }
     }
 
@@ -53,7 +55,7 @@ pub async fn after_event(
     {
         run_completed(tx, &rules, &stored, now).await?;
     }
-    Ok(())
+    Ok(violation)
 }
 
 /// A run starting although the gate would block its job is a violation: recorded with the
@@ -64,8 +66,8 @@ async fn check_violation(
     applied: &RunEventApplied,
     unknown: UnknownInputPolicy,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let Some(job) = &event.job else { return Ok(()) };
+) -> Result<Option<GateDecision>, StoreError> {
+    let Some(job) = &event.job else { return Ok(None) };
     let snapshot = tx.snapshot();
     let inputs = if applied.inputs.is_empty() {
         None
@@ -77,13 +79,13 @@ async fn check_violation(
     // Judged on the evidence known as of the run's start, like its taint.
     let mut decision = decide(&snapshot, &rules, &request, Some(event.event_time), now, unknown).await?;
     if decision.decision != Decision::Block {
-        return Ok(());
+        return Ok(None);
     }
     decision.context = "violation_check".to_string();
     decision.run_id = Some(applied.run_id.clone());
     let recorded = tx.record_decision(&decision).await?;
-    tx.record_violation(&applied.run_id, applied.job_id, recorded.id, event.event_time, now).await?;
-    Ok(())
+    let first = tx.record_violation(&applied.run_id, applied.job_id, recorded.id, event.event_time, now).await?;
+    Ok(first.then_some(recorded))
 }
 
 /// After an evaluation outside ingestion (the freshness sweep, `evaluateRules`): the runs

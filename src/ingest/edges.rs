@@ -1,9 +1,10 @@
 //! Keeping each job's current lineage edges in step with its most recent inputs and outputs.
 //!
 //! An "IO set" is what one run (or one static JobEvent) says the job reads and writes. The
-//! current graph is each job's latest IO set by event time. A newer IO set retires the edges it
-//! no longer has (at its own time, so `lineage(asOf:)` can still see them before that); an older
-//! one arriving late only fills in history; events of the same run add to the same set.
+//! current graph is each job's latest IO set by event time, direction by direction: a newer set
+//! retires the edges it no longer has in the directions it reports (at its own time, so
+//! `lineage(asOf:)` still sees them before that); an older one arriving late only fills in
+//! history; events of the same run add to the same set.
 
 use chrono::{DateTime, Utc};
 
@@ -31,25 +32,17 @@ pub async fn update(tx: &WriteTx, job: &mut JobState, io: IoSet<'_>) -> Result<(
     let current = tx.current_edges(job.id).await?;
     let find = |ds: DatasetId, dir: Direction| current.iter().find(|e| e.dataset_id == ds && e.direction == dir);
 
-    if job.current_io_key.as_deref() == Some(io.key.as_str()) {
-        for &(ds, dir) in io.reported {
-            match find(ds, dir) {
-                Some(edge) => {
-                    tx.touch_edge(edge.id, edge.first_seen.min(io.time), edge.last_seen.max(io.seen)).await?
-                }
-                None => tx.insert_edge(job.id, ds, dir, io.time, io.seen, None).await?,
-            }
-        }
-        job.current_io_time = Some(job.current_io_time.map_or(io.time, |t| t.min(io.time)));
-        return Ok(());
-    }
-
+    let same_set = job.current_io_key.as_deref() == Some(io.key.as_str());
     let is_newer = job.current_io_time.is_none_or(|t| io.time >= t);
-    if is_newer {
+    if same_set || is_newer {
+        // The set replaces the previous one direction by direction: a START that names only
+        // inputs leaves the job's outputs as they were until the run reports its own.
+        let covers = |dir: Direction| io.all.iter().any(|(_, d)| *d == dir);
         for edge in &current {
             if io.all.contains(&(edge.dataset_id, edge.direction)) {
-                tx.touch_edge(edge.id, edge.first_seen, edge.last_seen.max(io.seen)).await?;
-            } else {
+                let first_seen = if same_set { edge.first_seen.min(io.time) } else { edge.first_seen };
+                tx.touch_edge(edge.id, first_seen, edge.last_seen.max(io.seen)).await?;
+            } else if covers(edge.direction) {
                 tx.retire_edge(edge.id, io.time).await?;
             }
         }
@@ -58,8 +51,11 @@ pub async fn update(tx: &WriteTx, job: &mut JobState, io: IoSet<'_>) -> Result<(
                 tx.insert_edge(job.id, ds, dir, io.time, io.seen, None).await?;
             }
         }
+        job.current_io_time = Some(match (same_set, job.current_io_time) {
+            (true, Some(t)) => t.min(io.time),
+            _ => io.time,
+        });
         job.current_io_key = Some(io.key);
-        job.current_io_time = Some(io.time);
         return Ok(());
     }
 

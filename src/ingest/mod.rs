@@ -21,8 +21,17 @@ pub use archive::unarchive;
 
 use crate::openlineage::{Event, EventKind};
 use crate::gate::{self, decide::UnknownInputPolicy};
-use crate::quality;
+use crate::{alert, quality};
 use crate::store::{InsertedRaw, Store, StoreError};
+
+/// What an accepted event changed besides the graph, for notices after commit.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    pub results: Vec<quality::records::CheckResult>,
+    pub incidents: Vec<alert::incidents::IncidentChange>,
+    /// The run and the decision that blocked it, when the event was a gate violation.
+    pub violation: Option<(String, gate::model::GateDecision)>,
+}
 
 /// What happened to an accepted event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +64,7 @@ pub async fn ingest(
     event: &Event,
     received_at: DateTime<Utc>,
     unknown_inputs: UnknownInputPolicy,
-) -> Result<IngestOutcome, IngestError> {
+) -> Result<(IngestOutcome, IngestReport), IngestError> {
     let archived = archive::archive(&event.raw)?;
     let mut attempt = 0;
     loop {
@@ -76,7 +85,7 @@ async fn ingest_once(
     archived: &archive::Archived,
     received_at: DateTime<Utc>,
     unknown_inputs: UnknownInputPolicy,
-) -> Result<IngestOutcome, IngestError> {
+) -> Result<(IngestOutcome, IngestReport), IngestError> {
     let tx = store.begin_write().await?;
     let run_id = event.run.as_ref().map(|r| r.run_id.to_string());
     let inserted = tx
@@ -94,7 +103,7 @@ async fn ingest_once(
         .await?;
     if !inserted {
         tx.rollback().await?;
-        return Ok(IngestOutcome::Duplicate);
+        return Ok((IngestOutcome::Duplicate, IngestReport::default()));
     }
     let ctx = apply::Context::new(&tx, event, received_at, &archived.hash);
     let applied_run = match event.kind {
@@ -114,9 +123,18 @@ async fn ingest_once(
     let results = quality::engine::after_event(&tx, &touched, run_id.as_deref(), event.event_time, received_at).await?;
     // Gate violations and taint, also in the same transaction: derived state never lags an
     // acknowledged event.
-    gate::hooks::after_event(&tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
+    let violation = gate::hooks::after_event(&tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
+    // Incidents and alerts, queued in the outbox with the change that causes them.
+    let incidents = alert::incidents::on_results(&tx, store, &results, received_at).await?;
+    let violation = match (violation, &applied_run) {
+        (Some(decision), Some(run)) => {
+            alert::incidents::on_violation(&tx, &run.run_id, &decision, received_at).await?;
+            Some((run.run_id.clone(), decision))
+        }
+        _ => None,
+    };
     tx.commit().await?;
-    Ok(IngestOutcome::Stored)
+    Ok((IngestOutcome::Stored, IngestReport { results, incidents, violation }))
 }
 
 fn kind_name(kind: EventKind) -> &'static str {

@@ -163,6 +163,20 @@ impl Snapshot<'_> {
         Ok(ids.into_iter().map(DatasetId).collect())
     }
 
+    /// The job's current outputs.
+    pub async fn current_outputs(&self, job: JobId) -> Result<Vec<DatasetId>, StoreError> {
+        let ids: Vec<i64> = lineage_edge::Entity::find()
+            .select_only()
+            .column(lineage_edge::Column::DatasetId)
+            .filter(lineage_edge::Column::JobId.eq(job.0))
+            .filter(lineage_edge::Column::Direction.eq(Direction::Output.as_str()))
+            .filter(lineage_edge::Column::RetiredAt.is_null())
+            .into_tuple()
+            .all(&self.exec)
+            .await?;
+        Ok(ids.into_iter().map(DatasetId).collect())
+    }
+
     /// The latest result of each rule on the dataset whose evidence is no later than `as_of`
     /// (the latest of all when `None`).
     pub async fn checks_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Vec<CheckResult>, StoreError> {

@@ -4,6 +4,7 @@
 //! [`Store`] (reads) and [`WriteTx`] (one write transaction), which take and return the domain
 //! types of [`crate::model`].
 
+mod alerting;
 mod connect;
 mod convert;
 mod entities;
@@ -15,6 +16,7 @@ mod retention;
 mod tokens;
 mod write;
 
+pub use alerting::{IncidentFilter, NewChannel};
 pub use error::StoreError;
 pub use gating::{Snapshot, Writer, reference, run_start};
 pub use read::NameFilter;

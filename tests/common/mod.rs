@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod receiver;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +82,10 @@ fn test_config(database_url: &str) -> Config {
     config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     config.freshness_interval = std::time::Duration::ZERO;
     config.retention_interval = std::time::Duration::ZERO;
+    // Alerts go out (and are retried) quickly; the backoff shape is the same.
+    config.alert_poll_interval = std::time::Duration::from_millis(50);
+    config.alert_retry_base = std::time::Duration::from_millis(50);
+    config.alert_retry_max = std::time::Duration::from_millis(400);
     config
 }
 

@@ -1,6 +1,8 @@
 //! GraphQL at `/graphql`: the schema (one query object per domain, merged), per-request
 //! DataLoaders, limits, GraphiQL for browsers, and SDL export for `graphql/schema.graphql`.
 
+mod alert_mutation;
+mod alert_query;
 mod catalog_query;
 mod gate_mutation;
 mod gate_query;
@@ -10,12 +12,14 @@ mod loaders;
 mod pagination;
 mod quality_mutation;
 mod quality_query;
+mod subscription;
 mod types;
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{MergedObject, Schema};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::WebSocketUpgrade;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -35,16 +39,17 @@ pub struct Query(
     lineage_query::LineageQuery,
     quality_query::QualityQuery,
     gate_query::GateQuery,
+    alert_query::AlertQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(quality_mutation::QualityMutation, gate_mutation::GateMutation);
+pub struct Mutation(quality_mutation::QualityMutation, gate_mutation::GateMutation, alert_mutation::AlertMutation);
 
-pub type WeirSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type WeirSchema = Schema<Query, Mutation, subscription::Subscriptions>;
 
 /// The schema with its limits. The app state is attached per request (it holds the schema).
 pub fn build_schema(config: &Config) -> WeirSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), subscription::Subscriptions)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
         .extension(guard::RequestGuard { max_aliases: config.graphql_max_aliases })
@@ -57,7 +62,7 @@ pub fn schema_sdl() -> String {
 }
 
 fn build_schema_for_sdl() -> WeirSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
+    Schema::build(Query::default(), Mutation::default(), subscription::Subscriptions).finish()
 }
 
 /// A POST body is read like an event's: within `max_body_bytes` (413 above it), gzip or not.
@@ -93,7 +98,7 @@ pub async fn get_graphql(
         .is_some_and(|v| v.contains("text/html"));
     let query = query.unwrap_or_default();
     if wants_html || query.is_empty() {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish()).into_response();
     }
     let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
@@ -119,4 +124,30 @@ async fn run(state: AppState, access: Option<Extension<Access>>, request: async_
         .data(state.clone());
     let response = state.schema.execute(request).await;
     (graphql_status(&response), GraphQLResponse::from(response)).into_response()
+}
+
+/// GraphQL subscriptions over websocket (graphql-transport-ws and graphql-ws). The token, when
+/// auth is on, comes in the `connection_init` payload.
+pub async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let mut data = async_graphql::Data::default();
+            data.insert(loaders::loaders(state.store.clone()));
+            data.insert(state.clone());
+            let auth = state.auth.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .with_data(data)
+                .on_connection_init(move |payload| async move {
+                    let access = super::auth::access_of_connection(&auth, &payload)
+                        .await
+                        .map_err(|e| e.into_graphql())?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(access);
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
 }

@@ -80,6 +80,8 @@ impl QualityMutation {
         let now = state.clock.now();
         let results = engine::evaluate_now(&state.store, datasets, now).await.gql()?;
         crate::gate::hooks::after_evaluation(&state.store, &results, now).await.gql()?;
+        let incidents = crate::alert::incidents::after_evaluation(&state.store, &results, now).await.gql()?;
+        crate::alert::notices::publish(&state.notices, &state.store, &results, &incidents, None).await.gql()?;
         Ok(results.into_iter().map(CheckResultObject).collect())
     }
 }

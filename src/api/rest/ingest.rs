@@ -13,6 +13,7 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::ingest::{IngestError, IngestOutcome, ingest};
 use crate::openlineage::{Event, parse_batch, parse_event};
+use crate::alert::notices;
 use crate::telemetry::metrics;
 
 /// Label of an event that was refused before it could be parsed.
@@ -23,8 +24,8 @@ async fn ingest_counted(state: &AppState, event: &Event) -> Result<IngestOutcome
     let started = Instant::now();
     let result = ingest(&state.store, event, state.clock.now(), state.config.gate_unknown_inputs).await;
     let outcome = match &result {
-        Ok(IngestOutcome::Stored) => "stored",
-        Ok(IngestOutcome::Duplicate) => "duplicate",
+        Ok((IngestOutcome::Stored, _)) => "stored",
+        Ok((IngestOutcome::Duplicate, _)) => "duplicate",
         Err(IngestError::RunIdConflict { .. }) => "rejected",
         Err(_) => "failed",
     };
@@ -32,7 +33,13 @@ async fn ingest_counted(state: &AppState, event: &Event) -> Result<IngestOutcome
         metrics::record_ingest_duration(started.elapsed());
     }
     metrics::record_event_ingested(metrics::event_type_label(event), outcome);
-    result
+    let (outcome, report) = result?;
+    // Subscribers hear about what the committed event changed; a failure to look up names
+    // for them must not fail the acknowledged event.
+    if let Err(e) = notices::publish(&state.notices, &state.store, &report.results, &report.incidents, report.violation.as_ref()).await {
+        tracing::warn!(error = %e, "could not publish notices for an ingested event");
+    }
+    Ok(outcome)
 }
 
 /// One event. 201 once it is committed (as Marquez answers), also for a duplicate, so a client

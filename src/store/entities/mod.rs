@@ -1,6 +1,8 @@
 //! sea-orm entities, one per table. Private to the store: nothing outside `store` sees a row
 //! type; the repository functions return the domain types of `crate::model`.
 pub mod api_token;
+pub mod alert_channel;
+pub mod alert_outbox;
 pub mod assertion_observation;
 pub mod check_result;
 pub mod column_lineage;
@@ -9,6 +11,8 @@ pub mod dataset_alias;
 pub mod dataset_version;
 pub mod gate_decision;
 pub mod gate_violation;
+pub mod incident;
+pub mod incident_event;
 pub mod job;
 pub mod latest_check;
 pub mod lineage_edge;

@@ -1,6 +1,7 @@
 //! GraphQL output types. Each wraps a domain type and resolves its relations through the
 //! request's DataLoaders; none exposes a database row.
 
+mod alert;
 mod dataset;
 mod gate;
 mod job;
@@ -11,6 +12,7 @@ mod run;
 pub use dataset::DatasetObject;
 pub use job::JobObject;
 pub use lineage::{ColumnLineageEdgeObject, LineageDirection, LineageGraphObject, NodeKindGql, SearchResult};
+pub use alert::{ChannelInput, ChannelObject, ChannelTestResult, IncidentObject, IncidentStatusGql};
 pub use gate::{DatasetRefObject, GateDecisionObject, HealthObject, WaiverObject};
 pub use quality::{CheckResultObject, OutcomeGql, RuleInput, RuleObject, RulesPlanObject};
 pub use run::RunObject;

@@ -1,0 +1,198 @@
+//! Incidents: one per (dataset, block rule) while the rule fails, however many evaluations
+//! fail. Opened with the blast radius, acknowledged by a person, resolved by a person or by
+//! itself when the rule passes again. Every change is on the incident's timeline and queued as
+//! an alert in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::model::{AlertEvent, BlastRadius, Incident, IncidentStatus, JobRef, OwnerRef, TimelineEntry};
+use super::outbox::{Subject, queue};
+use super::payload;
+use crate::gate::model::GateDecision;
+use crate::lineage::{self, Direction, LineageQuery, NodeId, NodeKind};
+use crate::model::{DatasetRef, Direction as IoDirection};
+use crate::openlineage::{Facets, facets};
+use crate::quality::evaluate::Outcome;
+use crate::quality::records::CheckResult;
+use crate::quality::Severity;
+use crate::store::{Store, StoreError, WriteTx, reference};
+
+/// How far downstream the blast radius looks (job hops).
+const BLAST_RADIUS_DEPTH: u32 = 20;
+
+/// An incident that changed, for notices after commit.
+#[derive(Debug, Clone)]
+pub struct IncidentChange {
+    pub incident: Incident,
+    pub event: AlertEvent,
+    pub dataset: DatasetRef,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentError {
+    #[error("no incident with id {0}")]
+    NotFound(i64),
+    #[error("incident {id} is already {status}")]
+    WrongState { id: i64, status: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn owners_of(facets_json: &serde_json::Value, owns: String, out: &mut Vec<OwnerRef>) {
+    let Some(map) = facets_json.as_object() else { return };
+    let facets: Facets = map.clone();
+    for owner in facets::ownership(&facets) {
+        let owner = OwnerRef { name: owner.name, owner_type: owner.owner_type, owns: owns.clone() };
+        if !out.contains(&owner) {
+            out.push(owner);
+        }
+    }
+}
+
+/// Everything downstream of `dataset` on the current lineage, with the owners of it all.
+/// `dataset` is read inside the caller's transaction (its facets may have just arrived); the
+/// lineage is the committed one.
+pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Result<BlastRadius, StoreError> {
+    let mut radius = BlastRadius::default();
+    owners_of(&dataset.facets, NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name).to_string(), &mut radius.owners);
+    let dataset = reference(dataset);
+    let query = LineageQuery {
+        start: NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name),
+        direction: Direction::Downstream,
+        depth: BLAST_RADIUS_DEPTH,
+        as_of: None,
+    };
+    let graph = match lineage::lineage(store, &query).await {
+        Ok(graph) => graph,
+        Err(lineage::LineageError::NotFound(_)) => return Ok(radius),
+        Err(lineage::LineageError::Store(e)) => return Err(e),
+    };
+    for node in graph.nodes {
+        match node.kind {
+            NodeKind::Dataset if node.namespace == dataset.namespace && node.name == dataset.name => {}
+            NodeKind::Dataset => {
+                if let Some(d) = store.dataset_by_ref(&node.namespace, &node.name).await? {
+                    owners_of(&d.facets, node.id.clone(), &mut radius.owners);
+                }
+                radius.datasets.push(DatasetRef { namespace: node.namespace, name: node.name });
+            }
+            NodeKind::Job => {
+                if let Some(j) = store.job_by_ref(&node.namespace, &node.name).await? {
+                    owners_of(&j.facets, node.id.clone(), &mut radius.owners);
+                }
+                radius.jobs.push(JobRef { namespace: node.namespace, name: node.name });
+            }
+        }
+    }
+    Ok(radius)
+}
+
+/// Opens, resolves and alerts on new check results (inside their transaction).
+pub async fn on_results(tx: &WriteTx, store: &Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<Vec<IncidentChange>, StoreError> {
+    let mut changes = Vec::new();
+    let snapshot = tx.snapshot();
+    for result in results {
+        let Some(dataset) = snapshot.dataset(result.dataset_id).await? else { continue };
+        let dataset_ref = reference(&dataset);
+        let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;
+        match (result.outcome, result.severity, active) {
+            (Outcome::Fail, Severity::Block, None) => {
+                let radius = blast_radius(store, &dataset).await?;
+                let incident = tx.open_incident(result.dataset_id, &result.rule_id, result.id, &radius, now).await?;
+                let details = json!({ "check_id": result.id, "observed": result.observed, "expected": result.expected, "message": result.message });
+                tx.add_incident_event(incident.id, &TimelineEntry { kind: "opened".into(), actor: None, note: None, details: Some(details), at: now }).await?;
+                let body = payload::incident(AlertEvent::IncidentOpened, &incident, &dataset_ref, Some(result), None, now);
+                queue(tx, &Subject { event: AlertEvent::IncidentOpened, dataset: Some(&dataset_ref), severity: Severity::Block }, &body).await?;
+                changes.push(IncidentChange { incident, event: AlertEvent::IncidentOpened, dataset: dataset_ref });
+            }
+            (Outcome::Pass, _, Some(open)) => {
+                let incident = tx.set_incident_status(open.id, IncidentStatus::Resolved, None, now).await?;
+                let note = format!("rule `{}` passes again", result.rule_id);
+                tx.add_incident_event(incident.id, &TimelineEntry { kind: "resolved".into(), actor: None, note: Some(note.clone()), details: Some(json!({ "check_id": result.id })), at: now }).await?;
+                let body = payload::incident(AlertEvent::IncidentResolved, &incident, &dataset_ref, Some(result), Some(&note), now);
+                queue(tx, &Subject { event: AlertEvent::IncidentResolved, dataset: Some(&dataset_ref), severity: Severity::Block }, &body).await?;
+                changes.push(IncidentChange { incident, event: AlertEvent::IncidentResolved, dataset: dataset_ref });
+            }
+            (Outcome::Fail, Severity::Warn, _) => {
+                // Alert when a warn-level check starts failing, not on every failing evaluation.
+                let previous = tx.previous_outcome(&result.rule_id, result.dataset_id, result.id).await?;
+                if previous.as_deref() != Some(Outcome::Fail.as_str()) {
+                    let body = payload::warn_failed(&dataset_ref, result, now);
+                    queue(tx, &Subject { event: AlertEvent::WarnCheckFailed, dataset: Some(&dataset_ref), severity: Severity::Warn }, &body).await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(changes)
+}
+
+/// Alerts on a gate violation: the run, the job, the blocking reasons and the outputs it is
+/// about to taint (the job's current outputs).
+pub async fn on_violation(tx: &WriteTx, run_id: &str, decision: &GateDecision, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let snapshot = tx.snapshot();
+    let mut outputs = Vec::new();
+    if let Some(run) = snapshot.run(run_id).await? {
+        let mut ids = snapshot.run_datasets(run_id, IoDirection::Output).await?;
+        if ids.is_empty()
+            && let Some(job) = snapshot.job(run.job_id).await?
+        {
+            ids = snapshot.current_outputs(job.id).await?;
+        }
+        outputs = snapshot.datasets(&ids).await?.iter().map(reference).collect();
+    }
+    let body = payload::violation(run_id, decision, &outputs, now);
+    let dataset = decision.reasons.iter().find_map(|r| r.dataset.clone());
+    queue(tx, &Subject { event: AlertEvent::GateViolation, dataset: dataset.as_ref(), severity: Severity::Block }, &body).await?;
+    Ok(())
+}
+
+async fn transition(
+    store: &Store,
+    id: i64,
+    to: IncidentStatus,
+    actor: &str,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<IncidentChange, IncidentError> {
+    let tx = store.begin_write().await?;
+    let current = tx.incident_locked(id).await?.ok_or(IncidentError::NotFound(id))?;
+    let allowed = match to {
+        IncidentStatus::Acknowledged => current.status == IncidentStatus::Open,
+        IncidentStatus::Resolved => current.status != IncidentStatus::Resolved,
+        IncidentStatus::Open => false,
+    };
+    if !allowed {
+        return Err(IncidentError::WrongState { id, status: current.status.as_str() });
+    }
+    let incident = tx.set_incident_status(id, to, Some(actor), now).await?;
+    let kind = to.as_str().to_string();
+    tx.add_incident_event(id, &TimelineEntry { kind, actor: Some(actor.to_string()), note: note.clone(), details: None, at: now }).await?;
+    let dataset = tx.snapshot().dataset(incident.dataset_id).await?.map(|d| reference(&d)).unwrap_or(DatasetRef { namespace: String::new(), name: String::new() });
+    let event = if to == IncidentStatus::Acknowledged { AlertEvent::IncidentAcknowledged } else { AlertEvent::IncidentResolved };
+    let body = payload::incident(event, &incident, &dataset, None, note.as_deref(), now);
+    queue(&tx, &Subject { event, dataset: Some(&dataset), severity: Severity::Block }, &body).await?;
+    tx.commit().await?;
+    Ok(IncidentChange { incident, event, dataset })
+}
+
+pub async fn acknowledge(store: &Store, id: i64, actor: &str, note: Option<String>, now: DateTime<Utc>) -> Result<IncidentChange, IncidentError> {
+    transition(store, id, IncidentStatus::Acknowledged, actor, note, now).await
+}
+
+pub async fn resolve(store: &Store, id: i64, actor: &str, note: Option<String>, now: DateTime<Utc>) -> Result<IncidentChange, IncidentError> {
+    transition(store, id, IncidentStatus::Resolved, actor, note, now).await
+}
+
+/// After an evaluation outside ingestion (the freshness sweep, `evaluateRules`): incidents and
+/// alerts for the new results, in their own transaction.
+pub async fn after_evaluation(store: &Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<Vec<IncidentChange>, StoreError> {
+    if results.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tx = store.begin_write().await?;
+    let changes = on_results(&tx, store, results, now).await?;
+    tx.commit().await?;
+    Ok(changes)
+}
