@@ -178,6 +178,32 @@ backend_tests! {
         assert_eq!(health(&app, "b").await["status"], "TAINTED");
     }
 
+    async fn late_evidence_about_the_past_is_judged_on_the_past(app) {
+        setup(&app).await;
+        // a is good at 09:00 (arrives first); b is built from a at 07:00; a was bad at 06:00
+        // (arrives last). In order, b read bad data; a is fine now.
+        app.ingest(&evidence("a", 500.0, "2024-05-01T09:00:00Z")).await;
+        run(&app, "j1", &["a"], &["b"], "2024-05-01T07:00:00Z", "2024-05-01T07:10:00Z").await;
+        app.ingest(&evidence("a", 5.0, "2024-05-01T06:00:00Z")).await;
+        assert_eq!(health(&app, "a").await["status"], "HEALTHY");
+        let b = health(&app, "b").await;
+        assert_eq!(b["status"], "TAINTED", "{b}");
+        assert_eq!(b["taint"]["originCheck"]["observed"], 5.0);
+        // No incident for a failure that is already over.
+        let incidents = app.query("{ incidents { edges { node { id } } } }", json!({})).await;
+        assert_eq!(incidents["incidents"]["edges"], json!([]));
+    }
+
+    async fn late_good_evidence_about_the_past_does_not_taint_or_heal_wrongly(app) {
+        setup(&app).await;
+        // a is bad at 09:00 (arrives first); b is built at 07:00; a was good at 06:00.
+        app.ingest(&evidence("a", 5.0, "2024-05-01T09:00:00Z")).await;
+        run(&app, "j1", &["a"], &["b"], "2024-05-01T07:00:00Z", "2024-05-01T07:10:00Z").await;
+        app.ingest(&evidence("a", 500.0, "2024-05-01T06:00:00Z")).await;
+        assert_eq!(health(&app, "a").await["status"], "FAILING");
+        assert_eq!(health(&app, "b").await["taint"], Value::Null);
+    }
+
     async fn waivers_let_failures_pass_until_they_expire_or_are_revoked(app) {
         setup(&app).await;
         app.ingest(&evidence("a", 10.0, "2024-05-01T00:00:00Z")).await;

@@ -17,6 +17,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // The latest result of (rule, dataset) is the one judged on the newest evidence.
+        m.alter_table(
+            Table::alter()
+                .table("latest_checks")
+                .add_column(timestamp_with_time_zone_null("evidence_time"))
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name("ix_check_results_dataset_id_evidence_time")
@@ -113,6 +121,7 @@ impl MigrationTrait for Migration {
         for table in ["gate_violations", "gate_decisions", "waivers", "run_taints"] {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
+        m.alter_table(Table::alter().table("latest_checks").drop_column("evidence_time").to_owned()).await?;
         m.alter_table(Table::alter().table("check_results").drop_column("evidence_time").to_owned()).await?;
         Ok(())
     }

@@ -93,6 +93,10 @@ pub async fn on_results(tx: &WriteTx, store: &Store, results: &[CheckResult], no
     let mut changes = Vec::new();
     let snapshot = tx.snapshot();
     for result in results {
+        // A result judged on older evidence than the latest says nothing about now.
+        if !tx.is_latest_check(result).await? {
+            continue;
+        }
         let Some(dataset) = snapshot.dataset(result.dataset_id).await? else { continue };
         let dataset_ref = reference(&dataset);
         let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;

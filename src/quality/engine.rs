@@ -81,7 +81,11 @@ async fn evaluate_datasets(
             })
             .max()
             .unwrap_or(1);
-        let evidence = tx.evidence(dataset_id, history, pass.now).await?;
+        // Judged on the evidence known as of the evidence time: a late event about the past is
+        // judged on the past, not on newer evidence that arrived first.
+        let as_of = (pass.trigger == Trigger::Event).then_some(pass.evidence_time);
+        let evidence_now = if pass.trigger == Trigger::Event { pass.evidence_time } else { pass.now };
+        let evidence = tx.evidence(dataset_id, history, evidence_now, as_of).await?;
         for versioned in matching {
             let outcome = evaluate(&versioned.rule, &evidence);
             telemetry::metrics::record_rule_evaluation(outcome.outcome.as_str());

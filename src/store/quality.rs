@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -266,6 +265,16 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Whether a result is (still) the latest of its rule and dataset.
+    pub async fn is_latest_check(&self, result: &CheckResult) -> Result<bool, StoreError> {
+        let found = latest_check::Entity::find()
+            .filter(latest_check::Column::RuleId.eq(result.rule_id.as_str()))
+            .filter(latest_check::Column::DatasetId.eq(result.dataset_id.0))
+            .one(&self.tx)
+            .await?;
+        Ok(found.is_some_and(|l| l.check_result_id == result.id))
+    }
+
     /// The latest stored outcome of a rule on a dataset.
     pub async fn latest_outcome(&self, rule_id: &str, dataset: DatasetId) -> Result<Option<Outcome>, StoreError> {
         let found = latest_check::Entity::find()
@@ -295,73 +304,121 @@ impl WriteTx {
         }
         .insert(&self.tx)
         .await?;
-        let latest = latest_check::ActiveModel {
-            rule_id: Set(row.rule_id.clone()),
-            dataset_id: Set(row.dataset_id),
-            check_result_id: Set(row.id),
-            outcome: Set(row.outcome.clone()),
-            severity: Set(row.severity.clone()),
-            evaluated_at: Set(row.evaluated_at),
-            ..Default::default()
-        };
-        use latest_check::Column as C;
-        latest_check::Entity::insert(latest)
-            .on_conflict(
-                OnConflict::columns([C::RuleId, C::DatasetId])
-                    .update_columns([C::CheckResultId, C::Outcome, C::Severity, C::EvaluatedAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
+        // A result judged on older evidence (a late event) goes into history, but the latest
+        // stays the one with the newest evidence.
+        let existing = latest_check::Entity::find()
+            .filter(latest_check::Column::RuleId.eq(row.rule_id.as_str()))
+            .filter(latest_check::Column::DatasetId.eq(row.dataset_id))
+            .lock_exclusive()
+            .one(&self.tx)
             .await?;
+        let newest = record.evidence_time;
+        match existing {
+            Some(found) if found.evidence_time.is_some_and(|t| t > newest) => {}
+            Some(found) => {
+                let mut active: latest_check::ActiveModel = found.into();
+                active.check_result_id = Set(row.id);
+                active.outcome = Set(row.outcome.clone());
+                active.severity = Set(row.severity.clone());
+                active.evaluated_at = Set(row.evaluated_at);
+                active.evidence_time = Set(Some(newest));
+                active.update(&self.tx).await?;
+            }
+            None => {
+                latest_check::ActiveModel {
+                    rule_id: Set(row.rule_id.clone()),
+                    dataset_id: Set(row.dataset_id),
+                    check_result_id: Set(row.id),
+                    outcome: Set(row.outcome.clone()),
+                    severity: Set(row.severity.clone()),
+                    evaluated_at: Set(row.evaluated_at),
+                    evidence_time: Set(Some(newest)),
+                    ..Default::default()
+                }
+                .insert(&self.tx)
+                .await?;
+            }
+        }
         Ok(check_record(row))
     }
 
     /// Everything rules may look at for one dataset, as of `now` (inside this transaction, so
     /// the event being ingested is included). `row_count_history` bounds the volume history.
-    pub async fn evidence(&self, dataset: DatasetId, row_count_history: u64, now: DateTime<Utc>) -> Result<Evidence, StoreError> {
+    pub async fn evidence(
+        &self,
+        dataset: DatasetId,
+        row_count_history: u64,
+        now: DateTime<Utc>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Evidence, StoreError> {
         let mut evidence = Evidence { now, ..Default::default() };
 
-        let metrics = metric_observation::Entity::find()
+        let mut metrics_query = metric_observation::Entity::find()
             .filter(metric_observation::Column::DatasetId.eq(dataset.0))
             .order_by_desc(metric_observation::Column::ObservedAt)
             .order_by_desc(metric_observation::Column::Id)
-            .limit(5000)
-            .all(&self.tx)
-            .await?;
+            .limit(5000);
+        if let Some(t) = as_of {
+            metrics_query = metrics_query.filter(metric_observation::Column::ObservedAt.lte(t));
+        }
+        let metrics = metrics_query.all(&self.tx).await?;
         let mut latest: HashMap<(String, String), Option<f64>> = HashMap::new();
         for m in &metrics {
             latest.entry((m.column_name.clone(), m.metric.clone())).or_insert(m.value);
         }
         evidence.metrics = latest;
+        // Volume history is about what was written: a reader's inputStatistics is not a write.
         evidence.row_counts = metrics
             .iter()
-            .filter(|m| m.metric == "row_count" && m.column_name.is_empty())
+            .filter(|m| m.metric == "row_count" && m.column_name.is_empty() && m.source != "inputStatistics")
             .filter_map(|m| m.value)
             .take(row_count_history as usize)
             .collect();
 
-        if let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? {
-            evidence.last_written_at = found.last_written_at;
-            evidence.schema = found.schema_fields.as_ref().map(columns_of);
-            if let Some(current) = found.current_version_id {
-                let previous = dataset_version::Entity::find()
+        match as_of {
+            None => {
+                if let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? {
+                    evidence.last_written_at = found.last_written_at;
+                    evidence.schema = found.schema_fields.as_ref().map(columns_of);
+                    if let Some(current) = found.current_version_id {
+                        let previous = dataset_version::Entity::find()
+                            .filter(dataset_version::Column::DatasetId.eq(dataset.0))
+                            .filter(dataset_version::Column::Id.ne(current))
+                            .filter(dataset_version::Column::SchemaFields.is_not_null())
+                            .order_by_desc(dataset_version::Column::CreatedAt)
+                            .order_by_desc(dataset_version::Column::Id)
+                            .one(&self.tx)
+                            .await?;
+                        evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
+                    }
+                }
+            }
+            Some(t) => {
+                // The dataset as it was at `t`: the versions and the write known by then.
+                evidence.last_written_at = self.snapshot().writer_as_of(dataset, Some(t)).await?.map(|w| w.ended_at);
+                let versions = dataset_version::Entity::find()
                     .filter(dataset_version::Column::DatasetId.eq(dataset.0))
-                    .filter(dataset_version::Column::Id.ne(current))
                     .filter(dataset_version::Column::SchemaFields.is_not_null())
+                    .filter(dataset_version::Column::CreatedAt.lte(t))
                     .order_by_desc(dataset_version::Column::CreatedAt)
                     .order_by_desc(dataset_version::Column::Id)
-                    .one(&self.tx)
+                    .limit(2)
+                    .all(&self.tx)
                     .await?;
-                evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
+                let mut schemas = versions.into_iter().filter_map(|v| v.schema_fields);
+                evidence.schema = schemas.next().as_ref().map(columns_of);
+                evidence.previous_schema = schemas.next().as_ref().map(columns_of);
             }
         }
 
-        let newest = assertion_observation::Entity::find()
+        let mut newest_query = assertion_observation::Entity::find()
             .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
             .order_by_desc(assertion_observation::Column::ObservedAt)
-            .order_by_desc(assertion_observation::Column::Id)
-            .one(&self.tx)
-            .await?;
+            .order_by_desc(assertion_observation::Column::Id);
+        if let Some(t) = as_of {
+            newest_query = newest_query.filter(assertion_observation::Column::ObservedAt.lte(t));
+        }
+        let newest = newest_query.one(&self.tx).await?;
         if let Some(newest) = newest {
             let rows = assertion_observation::Entity::find()
                 .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
@@ -389,12 +446,14 @@ impl WriteTx {
             .all(&self.tx)
             .await?;
         if !writers.is_empty() {
-            let last = run::Entity::find()
+            let mut last_query = run::Entity::find()
                 .filter(run::Column::Id.is_in(writers))
                 .order_by_desc(run::Column::FirstEventTime)
-                .order_by_desc(run::Column::Id)
-                .one(&self.tx)
-                .await?;
+                .order_by_desc(run::Column::Id);
+            if let Some(t) = as_of {
+                last_query = last_query.filter(run::Column::FirstEventTime.lte(t));
+            }
+            let last = last_query.one(&self.tx).await?;
             evidence.last_writer_state = last.map(|r| RunState::parse(&r.state));
         }
         Ok(evidence)

@@ -12,6 +12,7 @@ pub struct Model {
     pub outcome: String,
     pub severity: String,
     pub evaluated_at: DateTimeUtc,
+    pub evidence_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
