@@ -15,6 +15,9 @@ use super::payload;
 use crate::store::Store;
 use crate::telemetry::metrics;
 
+/// Alerts claimed per pass; small, so one slow receiver holds back few others.
+const CLAIM_BATCH: u64 = 10;
+
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -60,7 +63,16 @@ pub async fn send(client: &reqwest::Client, channel: &Channel, delivery_id: &str
             let error = if ok { None } else { Some(format!("receiver answered HTTP {status}")) };
             SendOutcome { ok, status: Some(status.as_u16()), error }
         }
-        Err(e) => SendOutcome { ok: false, status: None, error: Some(format!("cannot reach receiver: {e}")) },
+        Err(e) => {
+            // reqwest's top-level message hides the cause (DNS, TLS, refused): show the chain.
+            let mut message = format!("cannot reach receiver: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            SendOutcome { ok: false, status: None, error: Some(message) }
+        }
     }
 }
 
@@ -75,8 +87,10 @@ fn backoff(settings: &DeliverySettings, attempts: i32) -> Duration {
 /// One pass: claim what is due and deliver it. Returns how many were attempted.
 pub async fn deliver_due(store: &Store, client: &reqwest::Client, settings: &DeliverySettings) -> Result<usize, crate::store::StoreError> {
     let now = Utc::now();
-    let lease = chrono::Duration::from_std(settings.request_timeout * 2).unwrap_or(chrono::Duration::seconds(60));
-    let claimed = store.claim_deliveries(now, now + lease, 50).await?;
+    // The lease covers sending the whole batch even if every receiver hangs until the timeout,
+    // so another replica never takes a row this one is still sending.
+    let lease = chrono::Duration::from_std(settings.request_timeout * (CLAIM_BATCH as u32 + 1)).unwrap_or(chrono::Duration::minutes(5));
+    let claimed = store.claim_deliveries(now, now + lease, CLAIM_BATCH).await?;
     let count = claimed.len();
     for (delivery, channel) in claimed {
         let outcome = send(client, &channel, &delivery.delivery_id, &delivery.event, &delivery.payload).await;

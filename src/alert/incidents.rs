@@ -147,7 +147,7 @@ pub async fn on_violation(tx: &WriteTx, run_id: &str, decision: &GateDecision, n
         outputs = snapshot.datasets(&ids).await?.iter().map(reference).collect();
     }
     let body = payload::violation(run_id, decision, &outputs, now);
-    let dataset = decision.reasons.iter().find_map(|r| r.dataset.clone());
+    let dataset = decision.reasons.iter().filter(|r| r.kind == crate::gate::model::ReasonKind::Blocking).find_map(|r| r.dataset.clone());
     queue(tx, &Subject { event: AlertEvent::GateViolation, dataset: dataset.as_ref(), severity: Severity::Block }, &body).await?;
     Ok(())
 }

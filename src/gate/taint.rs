@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use super::assess::assess;
+use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::model::{ReasonKind, RunTaint};
 use super::{dataset_node, job_node};
 use crate::model::{DatasetId, Direction, Run};
@@ -29,35 +30,41 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
     let job = snapshot.job(run.job_id).await?;
     let job_node = job.as_ref().map(|j| job_node(&j.namespace, &j.name)).unwrap_or_default();
 
+    let start = run_start(run);
     if let Some(violation) = snapshot.violation_of(&run.id).await?
-        && let Some(decision) = snapshot.decision(violation.decision_id).await?
-        && let Some(reason) = decision.reasons.iter().find(|r| r.kind == ReasonKind::Blocking)
+        && let Some(recorded) = snapshot.decision(violation.decision_id).await?
     {
-        // The run was blocked and ran anyway: tainted by what blocked it.
-        let origin_ref = reason.origin.as_ref().or(reason.dataset.as_ref());
-        let origin = match origin_ref {
-            Some(r) => snapshot.dataset_by_ref(&r.namespace, &r.name).await?,
-            None => None,
-        };
-        let mut path = reason.path.clone();
-        if path.is_empty()
-            && let Some(d) = &reason.dataset
-        {
-            path.push(dataset_node(&d.namespace, &d.name));
+        // The run started although the gate blocked it. Evidence may have arrived out of
+        // order since (the fix that would have allowed it), so the decision is taken again on
+        // everything now known as of the run's start; only if it still blocks is the run
+        // tainted by what blocks it.
+        let request = GateRequest { namespace: recorded.namespace, job: recorded.job, inputs: Some(recorded.inputs) };
+        let again = decide(snapshot, rules, &request, Some(start), start, UnknownInputPolicy::Allow).await?;
+        if let Some(reason) = again.reasons.iter().find(|r| r.kind == ReasonKind::Blocking) {
+            let origin_ref = reason.origin.as_ref().or(reason.dataset.as_ref());
+            let origin = match origin_ref {
+                Some(r) => snapshot.dataset_by_ref(&r.namespace, &r.name).await?,
+                None => None,
+            };
+            let mut path = reason.path.clone();
+            if path.is_empty()
+                && let Some(d) = &reason.dataset
+            {
+                path.push(dataset_node(&d.namespace, &d.name));
+            }
+            path.push(job_node.clone());
+            return Ok(RunTaint {
+                run_id: run.id.clone(),
+                tainted: true,
+                origin_dataset_id: origin.map(|d| d.id),
+                origin_rule_id: reason.rule_id.clone(),
+                origin_check_id: reason.check_id,
+                path,
+                violation: true,
+            });
         }
-        path.push(job_node.clone());
-        return Ok(RunTaint {
-            run_id: run.id.clone(),
-            tainted: true,
-            origin_dataset_id: origin.map(|d| d.id),
-            origin_rule_id: reason.rule_id.clone(),
-            origin_check_id: reason.check_id,
-            path,
-            violation: true,
-        });
     }
 
-    let start = run_start(run);
     let inputs = snapshot.datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
     for input in &inputs {
         let health = assess(snapshot, rules, input, Some(start), start).await?;

@@ -328,7 +328,13 @@ impl Store {
     /// rows another worker is claiming are skipped (`FOR UPDATE SKIP LOCKED`), so each alert
     /// goes to one worker; on SQLite the write transaction serialises claims.
     pub async fn claim_deliveries(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u64) -> Result<Vec<(Delivery, Channel)>, StoreError> {
-        let tx = self.db.begin().await?;
+        // IMMEDIATE on SQLite: wait for the write lock rather than fail when a write is under way.
+        let options = sea_orm::TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        };
+        let tx = self.db.begin_with_options(options).await?;
         let due = alert_outbox::Entity::find()
             .filter(alert_outbox::Column::Status.eq(DeliveryStatus::Pending.as_str()))
             .filter(alert_outbox::Column::NextAttemptAt.lte(now))

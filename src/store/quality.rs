@@ -411,31 +411,34 @@ impl WriteTx {
             }
         }
 
-        let mut newest_query = assertion_observation::Entity::find()
+        // Each assertion's latest result, among those reported since the data was last
+        // written: a test of yesterday's data says nothing about today's rewrite, and one run
+        // reporting a single test must not hide another run's failing ones.
+        let mut assertions_query = assertion_observation::Entity::find()
             .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
             .order_by_desc(assertion_observation::Column::ObservedAt)
-            .order_by_desc(assertion_observation::Column::Id);
+            .order_by_desc(assertion_observation::Column::Id)
+            .limit(5000);
         if let Some(t) = as_of {
-            newest_query = newest_query.filter(assertion_observation::Column::ObservedAt.lte(t));
+            assertions_query = assertions_query.filter(assertion_observation::Column::ObservedAt.lte(t));
         }
-        let newest = newest_query.one(&self.tx).await?;
-        if let Some(newest) = newest {
-            let rows = assertion_observation::Entity::find()
-                .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
-                .filter(assertion_observation::Column::EvidenceKey.eq(newest.evidence_key))
-                .order_by_asc(assertion_observation::Column::Id)
-                .all(&self.tx)
-                .await?;
-            evidence.assertions = rows
-                .into_iter()
-                .map(|a| AssertionResult {
-                    assertion: a.assertion,
-                    column: if a.column_name.is_empty() { None } else { Some(a.column_name) },
-                    success: a.success,
-                    severity: a.severity,
-                })
-                .collect();
+        if let Some(written) = evidence.last_written_at {
+            assertions_query = assertions_query.filter(assertion_observation::Column::ObservedAt.gte(written));
         }
+        let mut seen = std::collections::HashSet::new();
+        evidence.assertions = assertions_query
+            .all(&self.tx)
+            .await?
+            .into_iter()
+            .filter(|a| seen.insert((a.assertion.clone(), a.column_name.clone())))
+            .map(|a| AssertionResult {
+                assertion: a.assertion,
+                column: if a.column_name.is_empty() { None } else { Some(a.column_name) },
+                success: a.success,
+                severity: a.severity,
+            })
+            .collect();
+        evidence.assertions.sort_by(|a, b| (&a.assertion, &a.column).cmp(&(&b.assertion, &b.column)));
 
         let writers: Vec<String> = run_io::Entity::find()
             .select_only()
