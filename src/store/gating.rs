@@ -15,12 +15,11 @@ use super::entities::{
     check_result, dataset, dataset_alias, gate_decision, gate_violation, job, latest_check, lineage_edge, rule, run,
     run_io, run_taint, waiver,
 };
+use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
 use crate::gate::model::{Decision, GateDecision, GateViolation, RunTaint, Waiver};
 use crate::model::{Dataset, DatasetId, DatasetRef, Direction, Job, JobId, Run, RunState};
-use crate::quality::evaluate::Outcome;
 use crate::quality::records::{CheckResult, RuleRecord};
-use crate::quality::Severity;
 
 /// A read view: the pool, or an open write transaction (which sees its own changes).
 pub struct Snapshot<'a> {
@@ -36,24 +35,6 @@ impl Store {
 impl WriteTx {
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot { exec: DatabaseExecutor::from(&self.tx) }
-    }
-}
-
-fn check_of(row: check_result::Model) -> CheckResult {
-    CheckResult {
-        id: row.id,
-        rule_id: row.rule_id,
-        rule_version: row.rule_version,
-        dataset_id: DatasetId(row.dataset_id),
-        outcome: Outcome::parse(&row.outcome),
-        severity: Severity::parse(&row.severity).unwrap_or(Severity::Block),
-        observed: row.observed,
-        expected: row.expected,
-        message: row.message,
-        run_id: row.run_id,
-        trigger: row.trigger,
-        evaluated_at: row.evaluated_at,
-        evidence_time: row.evidence_time.unwrap_or(row.evaluated_at),
     }
 }
 
@@ -196,7 +177,7 @@ impl Snapshot<'_> {
                 .order_by_asc(check_result::Column::RuleId)
                 .all(&self.exec)
                 .await?;
-            return Ok(rows.into_iter().map(check_of).collect());
+            return Ok(rows.into_iter().map(check_record).collect());
         };
         let rows = check_result::Entity::find()
             .filter(check_result::Column::DatasetId.eq(dataset.0))
@@ -207,7 +188,7 @@ impl Snapshot<'_> {
             .all(&self.exec)
             .await?;
         let mut seen = HashSet::new();
-        let mut out: Vec<CheckResult> = rows.into_iter().filter(|r| seen.insert(r.rule_id.clone())).map(check_of).collect();
+        let mut out: Vec<CheckResult> = rows.into_iter().filter(|r| seen.insert(r.rule_id.clone())).map(check_record).collect();
         out.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
         Ok(out)
     }
@@ -239,7 +220,7 @@ impl Snapshot<'_> {
     }
 
     pub async fn check_result(&self, id: i64) -> Result<Option<CheckResult>, StoreError> {
-        Ok(check_result::Entity::find_by_id(id).one(&self.exec).await?.map(check_of))
+        Ok(check_result::Entity::find_by_id(id).one(&self.exec).await?.map(check_record))
     }
 
     pub async fn run(&self, id: &str) -> Result<Option<Run>, StoreError> {

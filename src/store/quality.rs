@@ -31,7 +31,7 @@ fn rule_record(row: rule::Model) -> Result<RuleRecord, StoreError> {
     })
 }
 
-fn check_record(row: check_result::Model) -> CheckResult {
+pub(super) fn check_record(row: check_result::Model) -> CheckResult {
     CheckResult {
         id: row.id,
         rule_id: row.rule_id,

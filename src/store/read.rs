@@ -106,26 +106,7 @@ impl Store {
 
     /// The dataset with this identity, or the one this identity is an alias of.
     pub async fn dataset_by_ref(&self, namespace: &str, name: &str) -> Result<Option<Dataset>, StoreError> {
-        let found = dataset::Entity::find()
-            .filter(dataset::Column::Namespace.eq(namespace))
-            .filter(dataset::Column::Name.eq(name))
-            .one(&self.db)
-            .await?;
-        if let Some(found) = found {
-            return Ok(Some(found.into()));
-        }
-        let alias = dataset_alias::Entity::find()
-            .filter(dataset_alias::Column::Namespace.eq(namespace))
-            .filter(dataset_alias::Column::Name.eq(name))
-            .one(&self.db)
-            .await?;
-        match alias {
-            Some(alias) => Ok(dataset::Entity::find_by_id(alias.dataset_id)
-                .one(&self.db)
-                .await?
-                .map(Into::into)),
-            None => Ok(None),
-        }
+        self.snapshot().dataset_by_ref(namespace, name).await
     }
 
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
