@@ -21,7 +21,8 @@ use crate::config::{Config, ConfigError};
 use crate::store::{Store, StoreError};
 use crate::alert::deliver::DeliverySettings;
 use crate::alert::notices::Notices;
-use crate::{alert, gate, quality, retention, telemetry};
+use crate::evaluation::{self, Scope};
+use crate::{alert, retention, telemetry};
 
 #[derive(Debug, Error)]
 pub enum StartupError {
@@ -134,10 +135,8 @@ impl App {
 
 /// One freshness sweep and what follows from its results: taint, incidents and alerts, notices.
 async fn after_sweep(store: &Store, notices: &Notices, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
-    let results = quality::engine::sweep_freshness(store, now).await?;
-    gate::hooks::after_evaluation(store, &results, now).await?;
-    let incidents = alert::incidents::after_evaluation(store, &results, now).await?;
-    alert::notices::publish(notices, store, &results, &incidents, None).await
+    let evaluated = evaluation::evaluate(store, Scope::FreshnessSweep, None, now).await?;
+    alert::notices::publish(notices, store, &evaluated.results, &evaluated.incidents, None).await
 }
 
 /// Re-evaluates freshness rules every `interval` until told to stop. A failed sweep is

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod evaluation;
 pub mod gate;
 pub mod ingest;
 pub mod lineage;

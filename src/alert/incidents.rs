@@ -188,15 +188,3 @@ pub async fn acknowledge(store: &Store, id: i64, actor: &str, note: Option<Strin
 pub async fn resolve(store: &Store, id: i64, actor: &str, note: Option<String>, now: DateTime<Utc>) -> Result<IncidentChange, IncidentError> {
     transition(store, id, IncidentStatus::Resolved, actor, note, now).await
 }
-
-/// After an evaluation outside ingestion (the freshness sweep, `evaluateRules`): incidents and
-/// alerts for the new results, in their own transaction.
-pub async fn after_evaluation(store: &Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<Vec<IncidentChange>, StoreError> {
-    if results.is_empty() {
-        return Ok(Vec::new());
-    }
-    let tx = store.begin_write().await?;
-    let changes = on_results(&tx, store, results, now).await?;
-    tx.commit().await?;
-    Ok(changes)
-}

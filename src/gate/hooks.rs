@@ -89,14 +89,12 @@ async fn check_violation(
 }
 
 /// After an evaluation outside ingestion (the freshness sweep, `evaluateRules`): the runs
-/// that read the datasets since their new results are judged again.
-pub async fn after_evaluation(store: &crate::store::Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<(), StoreError> {
+/// that read the datasets since their new results are judged again, in the same transaction.
+pub async fn after_evaluation(tx: &WriteTx, results: &[CheckResult], now: DateTime<Utc>) -> Result<(), StoreError> {
     if results.is_empty() {
         return Ok(());
     }
-    let tx = store.begin_write().await?;
     let rules = load_rules(&tx.snapshot()).await?;
     let changed: Vec<(DatasetId, DateTime<Utc>)> = results.iter().map(|c| (c.dataset_id, c.evidence_time)).collect();
-    propagate(&tx, &rules, changed, now).await?;
-    tx.commit().await
+    propagate(tx, &rules, changed, now).await
 }

@@ -5,6 +5,9 @@
 //! * On a schedule: freshness rules over every matching dataset ([`sweep_freshness`]); only a
 //!   change of outcome is stored, so a quiet dataset does not grow a result a minute.
 //! * On demand: every rule, or the rules on one dataset ([`evaluate_now`]).
+//!
+//! The last two run in a transaction of `crate::evaluation`, with the taint and incidents
+//! that follow from their results.
 
 use chrono::{DateTime, Utc};
 use tracing::warn;
@@ -13,7 +16,7 @@ use super::evaluate::{CheckOutcome, evaluate};
 use super::records::{CheckResult, Trigger};
 use super::rule::{Check, Rule};
 use crate::model::DatasetId;
-use crate::store::{Store, StoreError, WriteTx};
+use crate::store::{StoreError, WriteTx};
 use crate::telemetry;
 
 /// A result about to be stored.
@@ -120,29 +123,14 @@ pub async fn after_event(
     evaluate_datasets(tx, datasets, |_| true, pass).await
 }
 
-/// Freshness over every dataset, storing only changes of outcome.
-pub async fn sweep_freshness(store: &Store, now: DateTime<Utc>) -> Result<Vec<CheckResult>, StoreError> {
-    let ids: Vec<DatasetId> = store.dataset_identities().await?.into_iter().map(|d| d.0).collect();
-    let tx = store.begin_write().await?;
+/// Freshness over every dataset, storing only changes of outcome, in the caller's transaction.
+pub async fn sweep_freshness(tx: &WriteTx, datasets: &[DatasetId], now: DateTime<Utc>) -> Result<Vec<CheckResult>, StoreError> {
     let pass = Pass { run_id: None, now, evidence_time: now, trigger: Trigger::Schedule, only_changes: true };
-    let stored = evaluate_datasets(&tx, &ids, |r| matches!(r.check, Check::Freshness { .. }), pass).await?;
-    tx.commit().await?;
-    Ok(stored)
+    evaluate_datasets(tx, datasets, |r| matches!(r.check, Check::Freshness { .. }), pass).await
 }
 
-/// Every rule on `datasets` (all datasets when `None`), now; every result is stored.
-pub async fn evaluate_now(
-    store: &Store,
-    datasets: Option<Vec<DatasetId>>,
-    now: DateTime<Utc>,
-) -> Result<Vec<CheckResult>, StoreError> {
-    let ids = match datasets {
-        Some(ids) => ids,
-        None => store.dataset_identities().await?.into_iter().map(|d| d.0).collect(),
-    };
-    let tx = store.begin_write().await?;
+/// Every rule on `datasets`, now; every result is stored, in the caller's transaction.
+pub async fn evaluate_now(tx: &WriteTx, datasets: &[DatasetId], now: DateTime<Utc>) -> Result<Vec<CheckResult>, StoreError> {
     let pass = Pass { run_id: None, now, evidence_time: now, trigger: Trigger::OnDemand, only_changes: false };
-    let stored = evaluate_datasets(&tx, &ids, |_| true, pass).await?;
-    tx.commit().await?;
-    Ok(stored)
+    evaluate_datasets(tx, datasets, |_| true, pass).await
 }

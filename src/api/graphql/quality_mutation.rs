@@ -6,7 +6,8 @@ use super::types::{CheckResultObject, RuleInput, RuleObject, RulesPlanObject, st
 use crate::api::auth::Access;
 use crate::api::error::{ApiError, GqlResult, IntoGql};
 use crate::quality::manage;
-use crate::quality::{engine, parse_rules_file};
+use crate::evaluation::{self, Scope};
+use crate::quality::parse_rules_file;
 
 /// Who made a change: the token's name when the request carried one (so the history cannot
 /// be forged with the `author` argument), else the argument, else `anonymous`.
@@ -78,10 +79,8 @@ impl QualityMutation {
             _ => return Err(ApiError::BadRequest("give both `namespace` and `name`, or neither".into()).into_graphql()),
         };
         let now = state.clock.now();
-        let results = engine::evaluate_now(&state.store, datasets, now).await.gql()?;
-        crate::gate::hooks::after_evaluation(&state.store, &results, now).await.gql()?;
-        let incidents = crate::alert::incidents::after_evaluation(&state.store, &results, now).await.gql()?;
-        crate::alert::notices::publish(&state.notices, &state.store, &results, &incidents, None).await.gql()?;
-        Ok(results.into_iter().map(CheckResultObject).collect())
+        let evaluated = evaluation::evaluate(&state.store, Scope::AllRules, datasets, now).await.gql()?;
+        crate::alert::notices::publish(&state.notices, &state.store, &evaluated.results, &evaluated.incidents, None).await.gql()?;
+        Ok(evaluated.results.into_iter().map(CheckResultObject).collect())
     }
 }
