@@ -45,6 +45,7 @@ async fn main() -> ExitCode {
         Command::Retention(RetentionCommand::Run { database, raw_event_retention_days, dry_run }) => {
             retention::run(&database.database_url, raw_event_retention_days, dry_run).await.map(|m| println!("{m}"))
         }
+        Command::Import(args) => cli::import::run(&args).await,
         Command::ConfigCmd(ConfigCommand::Show(config)) => {
             weir::config::show::render(&config, &loaded.sources).map(|text| print!("{text}"))
         }

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod gate;
+pub mod import;
 pub mod retention;
 pub mod rules;
 pub mod token;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Remove raw events older than the retention period.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Replay a file of events (NDJSON or a JSON array) into the database, through the same
+    /// ingestion path as HTTP. Exit 1 if any event is rejected, unless --keep-going.
+    Import(import::ImportArgs),
     /// Inspect the configuration.
     #[command(subcommand, name = "config")]
     ConfigCmd(ConfigCommand),

@@ -1,0 +1,292 @@
+//! `weir import FILE`: replays a file of OpenLineage events into the store.
+//!
+//! Every event goes through [`crate::ingest::ingest`], the function `POST /api/v1/lineage`
+//! calls, so an imported event is archived, applied, evaluated against the rules and judged by
+//! the gate exactly as if a client had sent it. The same event imported twice (or already sent
+//! over HTTP) is a duplicate and changes nothing, so an interrupted import can simply be run
+//! again.
+//!
+//! The file is NDJSON (one event per line, blank lines ignored), read as a stream, or a JSON
+//! array (the body of `POST /api/v1/lineage/batch`), read whole. A reader thread parses ahead in
+//! chunks of `--batch-size` lines while the events of the previous chunk are ingested, so the
+//! parse costs overlap the database work.
+//!
+//! A rejected event (invalid JSON or event, a run id that belongs to another job) stops the
+//! import at that event, with exit code 1, unless `--keep-going`, which ingests everything
+//! else and exits 0. A database failure always stops it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+
+use super::DatabaseArgs;
+use crate::gate::decide::UnknownInputPolicy;
+use crate::ingest::{IngestError, IngestOutcome, ingest};
+use crate::openlineage::{Event, ParseError, parse_batch, parse_event};
+use crate::store::Store;
+
+/// How many rejections the summary lists one by one; the rest are only counted by reason.
+const LISTED_REJECTIONS: usize = 20;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// NDJSON (one event per line) or a JSON array of events.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Ingest every valid event and exit 0 even when some are rejected (they are still listed).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Lines parsed ahead per chunk, while the previous chunk is being ingested.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+    /// The gate's policy for inputs without evidence, used to detect gate violations, as for
+    /// `weir serve`.
+    #[arg(long, env = "WEIR_GATE_UNKNOWN_INPUTS", value_enum, default_value = "allow")]
+    pub gate_unknown_inputs: UnknownInputPolicy,
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// One event that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// 1-based line of an NDJSON file, or 1-based position in a JSON array.
+    pub position: usize,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSummary {
+    pub ingested: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<Rejection>,
+    /// `"line"` for NDJSON, `"event"` for a JSON array: how positions are counted.
+    pub unit: &'static str,
+    /// Set when the import stopped at a rejection (no `--keep-going`).
+    pub stopped_early: bool,
+    pub elapsed: Duration,
+}
+
+impl ImportSummary {
+    pub fn events(&self) -> u64 {
+        self.ingested + self.duplicates + self.rejected.len() as u64
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        writeln!(
+            f,
+            "{} events in {:.1}s ({:.0} events/s): {} ingested, {} duplicates, {} rejected",
+            self.events(),
+            secs,
+            self.events() as f64 / secs,
+            self.ingested,
+            self.duplicates,
+            self.rejected.len()
+        )?;
+        for rejection in self.rejected.iter().take(LISTED_REJECTIONS) {
+            writeln!(f, "  rejected {} {}: {}", self.unit, rejection.position, rejection.reason)?;
+        }
+        if self.rejected.len() > LISTED_REJECTIONS {
+            let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+            for rejection in &self.rejected[LISTED_REJECTIONS..] {
+                *by_reason.entry(rejection.reason.as_str()).or_default() += 1;
+            }
+            writeln!(f, "  and {} more:", self.rejected.len() - LISTED_REJECTIONS)?;
+            for (reason, count) in by_reason {
+                writeln!(f, "    {count} × {reason}")?;
+            }
+        }
+        if self.stopped_early
+            && let Some(last) = self.rejected.last()
+        {
+            writeln!(
+                f,
+                "stopped at {} {}; fix it and import again (events already stored count as duplicates), or use --keep-going",
+                self.unit, last.position
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the import and prints the summary on stdout. `Err` (exit 1) when the import could not
+/// run, stopped on a database failure, or rejected an event without `--keep-going`.
+pub async fn run(args: &ImportArgs) -> Result<(), String> {
+    let store = Store::connect(&args.database.database_url).await.map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| format!("cannot apply database migrations: {e}"))?;
+    let progress = if args.quiet { ProgressBar::hidden() } else { progress_bar(&args.file)? };
+    let result = import_file(&store, &args.file, args, &progress).await;
+    progress.finish_and_clear();
+    let summary = result?;
+    print!("{summary}");
+    if !summary.rejected.is_empty() && !args.keep_going {
+        return Err(format!("{} event(s) rejected (use --keep-going to import the rest anyway)", summary.rejected.len()));
+    }
+    Ok(())
+}
+
+fn progress_bar(path: &Path) -> Result<ProgressBar, String> {
+    let len = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr_with_hz(4));
+    let style = ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} ETA {eta}")
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> ");
+    bar.set_style(style);
+    Ok(bar)
+}
+
+/// A chunk of parsed events: (position, bytes of the file it took, the parse result).
+type Chunk = Vec<(usize, u64, Result<Event, ParseError>)>;
+
+/// Imports `path` into `store`; progress is reported in bytes of the file read.
+pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress: &ProgressBar) -> Result<ImportSummary, String> {
+    let started = Instant::now();
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let is_array = first_significant_byte(&mut reader).map_err(|e| format!("cannot read {}: {e}", path.display()))? == Some(b'[');
+    let unit = if is_array { "event" } else { "line" };
+    let batch_size = args.batch_size as usize;
+    // Two chunks in flight: one being ingested, one being parsed.
+    let (tx, mut rx) = mpsc::channel::<Result<Chunk, String>>(2);
+    let display = path.display().to_string();
+    let reader_task = tokio::task::spawn_blocking(move || {
+        if is_array {
+            read_array(reader, batch_size, &tx, &display)
+        } else {
+            read_ndjson(reader, batch_size, &tx, &display)
+        }
+    });
+
+    let mut summary = ImportSummary { unit, ..ImportSummary::default() };
+    'chunks: while let Some(chunk) = rx.recv().await {
+        for (position, bytes, parsed) in chunk? {
+            progress.inc(bytes);
+            let rejection = match parsed {
+                Err(e) => Some(e.to_string()),
+                Ok(event) => match ingest(store, &event, Utc::now(), args.gate_unknown_inputs).await {
+                    Ok((IngestOutcome::Stored, _)) => {
+                        summary.ingested += 1;
+                        None
+                    }
+                    Ok((IngestOutcome::Duplicate, _)) => {
+                        summary.duplicates += 1;
+                        None
+                    }
+                    Err(e @ IngestError::RunIdConflict { .. }) => Some(format!("run.runId: {e}")),
+                    Err(e) => return Err(format!("{unit} {position}: cannot store the event: {e}")),
+                },
+            };
+            if let Some(reason) = rejection {
+                summary.rejected.push(Rejection { position, reason });
+                if !args.keep_going {
+                    summary.stopped_early = true;
+                    break 'chunks;
+                }
+            }
+            let n = summary.events();
+            if n % 256 == 0 {
+                let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                progress.set_message(format!("{n} events, {rate:.0}/s, {} rejected", summary.rejected.len()));
+            }
+        }
+    }
+    // Dropping the receiver ends the reader at its next send.
+    drop(rx);
+    match reader_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if !summary.stopped_early => return Err(e),
+        Ok(Err(_)) => {}
+        Err(e) => return Err(format!("reader failed: {e}")),
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The first byte that is not JSON whitespace, without consuming it.
+fn first_significant_byte(reader: &mut BufReader<File>) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => return Ok(Some(buf[i])),
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+fn read_ndjson(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>, display: &str) -> Result<(), String> {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    let mut chunk = Chunk::with_capacity(batch_size);
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("cannot read {display}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        chunk.push((number, n as u64, parse_event(&line)));
+        if chunk.len() >= batch_size {
+            let full = std::mem::replace(&mut chunk, Chunk::with_capacity(batch_size));
+            if tx.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(Ok(chunk));
+    }
+    Ok(())
+}
+
+fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>, display: &str) -> Result<(), String> {
+    let mut body = Vec::new();
+    reader.read_to_end(&mut body).map_err(|e| format!("cannot read {display}: {e}"))?;
+    let events = match parse_batch(&body) {
+        Ok(events) => events,
+        Err(e) => {
+            let message = format!("{display} is not a JSON array of events: {e}");
+            let _ = tx.blocking_send(Err(message.clone()));
+            return Err(message);
+        }
+    };
+    // The array is read whole; progress is spread evenly over its events.
+    let count = events.len().max(1) as u64;
+    let per_event = body.len() as u64 / count;
+    let mut chunk = Chunk::with_capacity(batch_size);
+    for (index, parsed) in events.into_iter().enumerate() {
+        chunk.push((index + 1, per_event, parsed));
+        if chunk.len() >= batch_size {
+            let full = std::mem::replace(&mut chunk, Chunk::with_capacity(batch_size));
+            if tx.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(Ok(chunk));
+    }
+    Ok(())
+}

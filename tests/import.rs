@@ -1,0 +1,212 @@
+//! `weir import FILE`, the real binary: counts, exit codes, and the graph it leaves behind, on
+//! SQLite and on PostgreSQL.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+use common::Backend;
+use common::events::{dataset, run_event, schema};
+use serde_json::Value;
+use weir::lineage::{Direction, LineageQuery, lineage, parse_node_id};
+use weir::store::Store;
+
+const WEIR: &str = env!("CARGO_BIN_EXE_weir");
+
+fn import(url: &str, file: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(WEIR)
+        .arg("import")
+        .arg(file)
+        .args(["--database-url", url])
+        .args(extra)
+        .output()
+        .expect("run weir import")
+}
+
+fn temp_file(contents: &str, ext: &str) -> tempfile_path::TempPath {
+    let path = std::env::temp_dir().join(format!("weir-import-{}.{ext}", uuid::Uuid::new_v4().simple()));
+    let mut file = std::fs::File::create(&path).expect("create file");
+    file.write_all(contents.as_bytes()).expect("write file");
+    tempfile_path::TempPath(path)
+}
+
+mod tempfile_path {
+    /// A file removed when the test ends.
+    pub struct TempPath(pub std::path::PathBuf);
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+/// a -> clean -> b (START and COMPLETE), b -> report -> c (COMPLETE).
+fn good_events() -> Vec<Value> {
+    let (r1, r2) = (common::events::run_id(), common::events::run_id());
+    let b_out = || {
+        let mut b = dataset("wh", "b");
+        b["facets"]["schema"] = schema(&[("id", "BIGINT"), ("amount", "DECIMAL(10,2)")]);
+        b
+    };
+    vec![
+        run_event("START", "2024-05-01T10:00:00Z", &r1, ("etl", "clean"), vec![dataset("wh", "a")], vec![b_out()]),
+        run_event("COMPLETE", "2024-05-01T10:05:00Z", &r1, ("etl", "clean"), vec![dataset("wh", "a")], vec![b_out()]),
+        run_event("COMPLETE", "2024-05-01T11:00:00Z", &r2, ("etl", "report"), vec![dataset("wh", "b")], vec![dataset("wh", "c")]),
+    ]
+}
+
+fn line(event: &Value) -> String {
+    serde_json::to_string(event).expect("serialise")
+}
+
+/// Three good events, a duplicate of the first, a line that is not an event, and one more good
+/// event after it (c -> export -> d).
+fn ndjson_with_a_bad_line() -> String {
+    let events = good_events();
+    let after = run_event(
+        "COMPLETE",
+        "2024-05-01T12:00:00Z",
+        &common::events::run_id(),
+        ("etl", "export"),
+        vec![dataset("wh", "c")],
+        vec![dataset("wh", "d")],
+    );
+    [
+        line(&events[0]),
+        line(&events[1]),
+        String::new(), // blank lines are skipped
+        line(&events[2]),
+        line(&events[0]),
+        r#"{"eventType": "COMPLETE", "eventTime": "2024-05-01T10:00:00Z", "run": {"runId": "x"}, "job": {"namespace": "etl"}}"#.to_string(),
+        line(&after),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+async fn downstream_of_a(url: &str) -> Vec<String> {
+    let store = Store::connect(url).await.expect("connect");
+    let query = LineageQuery {
+        start: parse_node_id("dataset:wh:a").expect("node id"),
+        direction: Direction::Downstream,
+        depth: 20,
+        as_of: None,
+    };
+    let graph = lineage(&store, &query).await.expect("lineage");
+    let mut ids: Vec<String> = graph.nodes.into_iter().map(|n| n.id).collect();
+    ids.sort();
+    ids
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn stops_at_a_rejected_event_without_keep_going(backend: Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let file = temp_file(&ndjson_with_a_bad_line(), "ndjson");
+    let out = import(&db.url, &file.0, &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("5 events"), "{stdout}");
+    assert!(stdout.contains("3 ingested, 1 duplicates, 1 rejected"), "{stdout}");
+    assert!(stdout.contains("rejected line 6: job.name"), "the reason names the line and the field: {stdout}");
+    assert!(stdout.contains("stopped at line 6"), "{stdout}");
+    assert!(stderr.contains("--keep-going"), "{stderr}");
+    // Everything before the bad line is stored; the event after it is not.
+    assert_eq!(
+        downstream_of_a(&db.url).await,
+        ["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "job:etl:clean", "job:etl:report"]
+    );
+
+    // Run again with --keep-going: what is stored counts as duplicates, the rest goes in.
+    let out = import(&db.url, &file.0, &["--keep-going"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", text(&out.stderr));
+    assert!(stdout.contains("6 events"), "{stdout}");
+    assert!(stdout.contains("1 ingested, 4 duplicates, 1 rejected"), "{stdout}");
+    assert!(stdout.contains("rejected line 6: job.name"), "{stdout}");
+    assert_eq!(
+        downstream_of_a(&db.url).await,
+        ["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "dataset:wh:d", "job:etl:clean", "job:etl:export", "job:etl:report"]
+    );
+}
+
+async fn keep_going_imports_everything_valid(backend: Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let file = temp_file(&ndjson_with_a_bad_line(), "ndjson");
+    let out = import(&db.url, &file.0, &["--keep-going", "--batch-size", "2"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", text(&out.stderr));
+    assert!(stdout.contains("6 events"), "{stdout}");
+    assert!(stdout.contains("4 ingested, 1 duplicates, 1 rejected"), "{stdout}");
+    assert_eq!(
+        downstream_of_a(&db.url).await,
+        ["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "dataset:wh:d", "job:etl:clean", "job:etl:export", "job:etl:report"]
+    );
+}
+
+async fn imports_a_json_array(backend: Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let mut events = good_events();
+    // A run id reused by another job is rejected, as over HTTP.
+    let mut conflict = events[2].clone();
+    conflict["job"]["name"] = "other".into();
+    conflict["eventTime"] = "2024-05-01T11:30:00Z".into();
+    events.push(conflict);
+    let file = temp_file(&format!("  {}", serde_json::to_string(&events).expect("json")), "json");
+    let out = import(&db.url, &file.0, &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "stdout: {stdout}\nstderr: {}", text(&out.stderr));
+    assert!(stdout.contains("3 ingested, 0 duplicates, 1 rejected"), "{stdout}");
+    assert!(stdout.contains("rejected event 4: run.runId"), "{stdout}");
+    assert_eq!(
+        downstream_of_a(&db.url).await,
+        ["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "job:etl:clean", "job:etl:report"]
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_error() {
+    let path = std::env::temp_dir().join(format!("weir-import-missing-{}.db", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let out = import(&url, std::path::Path::new("/nonexistent/events.ndjson"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot"), "{}", text(&out.stderr));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),*) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(stops_at_a_rejected_event_without_keep_going, keep_going_imports_everything_valid, imports_a_json_array);
