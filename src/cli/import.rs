@@ -198,7 +198,7 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
                 }
             }
             let n = summary.events();
-            if n % 256 == 0 {
+            if n.is_multiple_of(256) {
                 let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
                 progress.set_message(format!("{n} events, {rate:.0}/s, {} rejected", summary.rejected.len()));
             }

@@ -84,6 +84,7 @@ impl Warehouse {
         };
         let mut datasets = Vec::with_capacity(sources + derived);
         let mut by_level: Vec<Vec<usize>> = vec![Vec::new(); LEVELS];
+        #[allow(clippy::needless_range_loop)] // `level` also names and places the datasets
         for level in 0..LEVELS {
             let count = if level == 0 { sources } else { per_level(derived, level).max(per_level(jobs_n, level)) };
             for i in 0..count {
