@@ -55,7 +55,7 @@ impl Store {
                 .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         }
         let db = Database::connect(options).await?;
-        Ok(Store { db, backend })
+        Ok(Store { db, backend, write_lock: Default::default() })
     }
 
     /// Applies every pending migration. Safe to run on every start and from several replicas

@@ -19,7 +19,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
     lineage_edge, metric_observation, namespace, raw_event, run, run_io,
 };
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use crate::model::{
     AssertionObservation, ColumnEdge, DatasetId, Direction, JobId, MetricObservation, RunState,
 };
@@ -27,6 +27,9 @@ use crate::model::{
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls back.
 pub struct WriteTx {
     pub(super) tx: DatabaseTransaction,
+    /// On SQLite, this process's write turn ([`Store`]'s `write_lock`), released after the
+    /// transaction ends (fields drop in order).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// The raw event as it is archived.
@@ -106,8 +109,12 @@ impl Store {
             access_mode: None,
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         };
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
         let tx = self.db.begin_with_options(options).await?;
-        Ok(WriteTx { tx })
+        Ok(WriteTx { tx, _turn: turn })
     }
 }
 
