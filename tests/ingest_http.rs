@@ -136,6 +136,77 @@ backend_tests! {
         assert_eq!(response.status().as_u16(), 400);
     }
 
+    async fn a_rejected_event_in_a_shared_transaction_undoes_only_itself(app) {
+        // The events of a batch share one transaction, each in a savepoint: the second reuses
+        // the first one's run id for another job, so it fails after having created that job
+        // and its output; only its own changes may be undone.
+        let shared = run_id();
+        let first = run_event("COMPLETE", "2024-05-01T10:00:00Z", &shared, ("etl", "owner_job"), vec![], vec![dataset("ns", "owner_out")]);
+        let thief = run_event("COMPLETE", "2024-05-01T10:01:00Z", &shared, ("etl", "thief_job"), vec![], vec![dataset("ns", "thief_out")]);
+        let last = run_event("COMPLETE", "2024-05-01T10:02:00Z", &run_id(), ("etl", "later_job"), vec![dataset("ns", "owner_out")], vec![dataset("ns", "later_out")]);
+        let response = app.client.post(app.url("/api/v1/lineage/batch")).json(&json!([first, thief, last])).send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 200);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["summary"]["successful"], 2, "{body}");
+        assert_eq!(body["failed_events"][0]["index"], 1, "{body}");
+        assert_eq!(body["failed_events"][0]["path"], "run.runId", "{body}");
+
+        let data = app.query(JOB_QUERY, json!({"ns": "etl", "name": "owner_job"})).await;
+        assert_eq!(data["job"]["outputs"], json!([{"namespace": "ns", "name": "owner_out"}]));
+        let data = app.query(JOB_QUERY, json!({"ns": "etl", "name": "later_job"})).await;
+        assert_eq!(data["job"]["inputs"], json!([{"namespace": "ns", "name": "owner_out"}]));
+        let data = app.query(JOB_QUERY, json!({"ns": "etl", "name": "thief_job"})).await;
+        assert_eq!(data["job"], Value::Null, "the rejected event's job was rolled back: {data}");
+        let data = app.query(r#"{ dataset(namespace: "ns", name: "thief_out") { name } }"#, json!({})).await;
+        assert_eq!(data["dataset"], Value::Null, "the rejected event's output was rolled back: {data}");
+    }
+
+    async fn concurrent_clients_each_get_their_event_committed(app) {
+        // Concurrent requests are grouped into shared transactions; each must still be
+        // answered only for its own event, and every acknowledged event must be in the graph.
+        let events: Vec<Value> = (0..40)
+            .map(|i| run_event("COMPLETE", "2024-05-01T10:00:00Z", &run_id(), ("etl", &format!("fan_{i}")), vec![dataset("ns", "shared_in")], vec![dataset("ns", &format!("fan_out_{i}"))]))
+            .collect();
+        let send_all = |events: Vec<Value>| {
+            let tasks: Vec<_> = events
+                .into_iter()
+                .map(|event| {
+                    let client = app.client.clone();
+                    let url = app.url("/api/v1/lineage");
+                    tokio::spawn(async move {
+                        let response = client.post(url).json(&event).send().await.expect("request");
+                        let status = response.status().as_u16();
+                        let body: Value = response.json().await.expect("json");
+                        (status, body["status"].as_str().unwrap_or_default().to_string())
+                    })
+                })
+                .collect();
+            async move {
+                let mut answers = Vec::new();
+                for task in tasks {
+                    answers.push(task.await.expect("task"));
+                }
+                answers
+            }
+        };
+        let answers = send_all(events.clone()).await;
+        assert!(answers.iter().all(|a| a == &(201, "stored".to_string())), "{answers:?}");
+        let data = app.query(r#"{ dataset(namespace: "ns", name: "shared_in") { consumers { name } } }"#, json!({})).await;
+        let mut consumers: Vec<String> = data["dataset"]["consumers"]
+            .as_array()
+            .expect("consumers")
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .collect();
+        consumers.sort();
+        let mut expected: Vec<String> = (0..40).map(|i| format!("fan_{i}")).collect();
+        expected.sort();
+        assert_eq!(consumers, expected);
+
+        let again = send_all(events).await;
+        assert!(again.iter().all(|a| a == &(201, "duplicate".to_string())), "{again:?}");
+    }
+
     async fn sloppy_but_real_client_output_is_accepted(app) {
         // What real emitters send: no eventType, no offset on eventTime, nanoseconds, a braced
         // run id, null inputs, facets without _producer, a custom facet, and Python's bare NaN.

@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 use crate::alert::notices::Notices;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::ingest::committer::Committer;
 use crate::store::Store;
 
 pub use graphql::{WeirSchema, build_schema, schema_sdl};
@@ -43,12 +44,15 @@ pub struct AppState {
     pub auth: Arc<auth::AuthState>,
     /// Permits for requests being served (`max_concurrent_requests`).
     pub in_flight: Arc<Semaphore>,
+    /// The group-commit writer every ingested event goes through.
+    pub committer: Committer,
 }
 
 pub fn router(store: Store, clock: SharedClock, notices: Notices, config: &Config) -> Router {
     let state = AppState {
         auth: auth::AuthState::new(store.clone(), config.require_auth),
         in_flight: limits::semaphore(config.max_concurrent_requests),
+        committer: Committer::start(store.clone(), config.gate_unknown_inputs),
         store,
         clock,
         notices,

@@ -1,6 +1,6 @@
 //! `weir import FILE`: replays a file of OpenLineage events into the store.
 //!
-//! Every event goes through [`crate::ingest::ingest`], the function `POST /api/v1/lineage`
+//! Every event goes through [`crate::ingest::ingest_batch`], as events `POST /api/v1/lineage`
 //! calls, so an imported event is archived, applied, evaluated against the rules and judged by
 //! the gate exactly as if a client had sent it. The same event imported twice (or already sent
 //! over HTTP) is a duplicate and changes nothing, so an interrupted import can simply be run
@@ -29,7 +29,8 @@ use tokio::sync::mpsc;
 
 use super::DatabaseArgs;
 use crate::gate::decide::UnknownInputPolicy;
-use crate::ingest::{IngestError, IngestOutcome, ingest};
+use crate::ingest::committer::MAX_BATCH;
+use crate::ingest::{Incoming, IngestError, IngestOutcome, ingest_batch};
 use crate::openlineage::{Event, ParseError, parse_batch, parse_event};
 use crate::store::Store;
 
@@ -173,34 +174,26 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
 
     let mut summary = ImportSummary { unit, ..ImportSummary::default() };
     'chunks: while let Some(chunk) = rx.recv().await {
-        for (position, bytes, parsed) in chunk? {
-            progress.inc(bytes);
-            let rejection = match parsed {
-                Err(e) => Some(e.to_string()),
-                Ok(event) => match ingest(store, &event, Utc::now(), args.gate_unknown_inputs).await {
-                    Ok((IngestOutcome::Stored, _)) => {
-                        summary.ingested += 1;
-                        None
-                    }
-                    Ok((IngestOutcome::Duplicate, _)) => {
-                        summary.duplicates += 1;
-                        None
-                    }
-                    Err(e @ IngestError::RunIdConflict { .. }) => Some(format!("run.runId: {e}")),
-                    Err(e) => return Err(format!("{unit} {position}: cannot store the event: {e}")),
-                },
-            };
-            if let Some(reason) = rejection {
-                summary.rejected.push(Rejection { position, reason });
+        let chunk = chunk?;
+        // The events up to the first line that does not parse go in one transaction (a
+        // savepoint each); a line that does not parse is a rejection of its own.
+        let mut rest = chunk.as_slice();
+        while !rest.is_empty() {
+            let valid = rest.iter().take_while(|(_, _, parsed)| parsed.is_ok()).count();
+            let (events, after) = rest.split_at(valid);
+            rest = after;
+            let stopped = ingest_events(store, events, args, progress, &mut summary, started).await?;
+            if stopped {
+                break 'chunks;
+            }
+            if let Some(((position, bytes, Err(e)), after)) = rest.split_first() {
+                progress.inc(*bytes);
+                summary.rejected.push(Rejection { position: *position, reason: e.to_string() });
+                rest = after;
                 if !args.keep_going {
                     summary.stopped_early = true;
                     break 'chunks;
                 }
-            }
-            let n = summary.events();
-            if n.is_multiple_of(256) {
-                let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                progress.set_message(format!("{n} events, {rate:.0}/s, {} rejected", summary.rejected.len()));
             }
         }
     }
@@ -214,6 +207,53 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Ingests parsed events in transactions of up to [`MAX_BATCH`] events. Returns true when the
+/// import must stop at a rejected event.
+async fn ingest_events(
+    store: &Store,
+    events: &[(usize, u64, Result<Event, ParseError>)],
+    args: &ImportArgs,
+    progress: &ProgressBar,
+    summary: &mut ImportSummary,
+    started: Instant,
+) -> Result<bool, String> {
+    let unit = summary.unit;
+    for group in events.chunks(MAX_BATCH) {
+        let incoming: Vec<Incoming<'_>> = group
+            .iter()
+            .filter_map(|(_, _, parsed)| parsed.as_ref().ok())
+            .map(|event| Incoming { event, received_at: Utc::now() })
+            .collect();
+        let results = ingest_batch(store, &incoming, args.gate_unknown_inputs, !args.keep_going).await;
+        for ((position, bytes, _), result) in group.iter().zip(results) {
+            progress.inc(*bytes);
+            let rejection = match result {
+                Ok((IngestOutcome::Stored, _)) => {
+                    summary.ingested += 1;
+                    None
+                }
+                Ok((IngestOutcome::Duplicate, _)) => {
+                    summary.duplicates += 1;
+                    None
+                }
+                Err(e @ IngestError::RunIdConflict { .. }) => Some(format!("run.runId: {e}")),
+                Err(e) => return Err(format!("{unit} {position}: cannot store the event: {e}")),
+            };
+            if let Some(reason) = rejection {
+                summary.rejected.push(Rejection { position: *position, reason });
+                if !args.keep_going {
+                    summary.stopped_early = true;
+                    return Ok(true);
+                }
+            }
+        }
+        let n = summary.events();
+        let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        progress.set_message(format!("{n} events, {rate:.0}/s, {} rejected", summary.rejected.len()));
+    }
+    Ok(false)
 }
 
 /// The first byte that is not JSON whitespace, without consuming it.

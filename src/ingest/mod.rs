@@ -6,9 +6,15 @@
 //! A raw event already in the archive (same canonical JSON) is a client retry: nothing changes.
 //! The rules matching every dataset the event brought evidence about are evaluated in the
 //! same transaction.
+//!
+//! Several events can share one transaction ([`ingest_batch`], group commit): each is applied
+//! inside its own savepoint, so one event's failure undoes only that event, and the commit
+//! (the fsync) is paid once for all of them. [`committer`] groups concurrent HTTP requests
+//! that way; `weir import` groups the lines of its file.
 
 mod apply;
 mod archive;
+pub mod committer;
 mod edges;
 pub mod run_state;
 mod versioning;
@@ -22,7 +28,7 @@ pub use archive::unarchive;
 use crate::openlineage::{Event, EventKind};
 use crate::gate::{self, decide::UnknownInputPolicy};
 use crate::{alert, quality};
-use crate::store::{InsertedRaw, Store, StoreError};
+use crate::store::{InsertedRaw, Store, StoreError, WriteTx};
 
 /// What an accepted event changed besides the graph, for notices after commit.
 #[derive(Debug, Clone, Default)]
@@ -52,10 +58,106 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("could not archive event: {0}")]
     Archive(#[from] std::io::Error),
+    /// The group-commit task is gone (the server is shutting down) or failed with the batch.
+    #[error("the ingest writer is not available: {0}")]
+    WriterGone(&'static str),
 }
 
 /// How many times a transaction that lost a race with a concurrent writer is run again.
 const MAX_ATTEMPTS: usize = 5;
+
+/// What became of one event.
+pub type Ingested = Result<(IngestOutcome, IngestReport), IngestError>;
+
+/// One event to ingest and the server's clock when it arrived.
+#[derive(Clone, Copy)]
+pub struct Incoming<'a> {
+    pub event: &'a Event,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Ingests `events` in one transaction, each in a savepoint of its own, in order. Returns one
+/// result per event; when `stop_at_rejection` is set the results end at the first event that
+/// was not stored, and the events after it were not attempted.
+///
+/// If the shared transaction cannot be used (a lost race on PostgreSQL, a failed commit),
+/// nothing of it was acknowledged and the events are ingested again one by one, each with the
+/// retries of [`ingest`].
+pub async fn ingest_batch(
+    store: &Store,
+    events: &[Incoming<'_>],
+    unknown_inputs: UnknownInputPolicy,
+    stop_at_rejection: bool,
+) -> Vec<Ingested> {
+    let mut results = match batch_once(store, events, unknown_inputs, stop_at_rejection).await {
+        Ok(results) => results,
+        Err(err) => {
+            warn!(error = %err, events = events.len(), "batch transaction failed; ingesting its events one by one");
+            Vec::new()
+        }
+    };
+    // An event that lost a race inside the batch (rolled back to its savepoint) is tried again
+    // in its own transaction; so is everything after a batch that did not commit.
+    for (i, incoming) in events.iter().enumerate() {
+        let retry = match results.get(i) {
+            Some(Err(IngestError::Store(err))) => err.is_retryable(),
+            Some(_) => false,
+            None => true,
+        };
+        if !retry {
+            continue;
+        }
+        let result = ingest(store, incoming.event, incoming.received_at, unknown_inputs).await;
+        let rejected = result.is_err();
+        if i < results.len() {
+            results[i] = result;
+        } else {
+            results.push(result);
+        }
+        if rejected && stop_at_rejection {
+            results.truncate(i + 1);
+            break;
+        }
+    }
+    results
+}
+
+async fn batch_once(
+    store: &Store,
+    events: &[Incoming<'_>],
+    unknown_inputs: UnknownInputPolicy,
+    stop_at_rejection: bool,
+) -> Result<Vec<Ingested>, IngestError> {
+    // Compression happens before the write turn is taken: it needs no database.
+    let archived: Vec<_> = events.iter().map(|e| archive::archive(&e.event.raw)).collect();
+    let tx = store.begin_write().await?;
+    let mut results = Vec::with_capacity(events.len());
+    for (incoming, archived) in events.iter().zip(archived) {
+        let result = match archived {
+            Err(e) => Err(IngestError::Archive(e)),
+            Ok(archived) => {
+                let savepoint = tx.savepoint().await?;
+                match apply_in(&savepoint, store, incoming.event, &archived, incoming.received_at, unknown_inputs).await {
+                    Ok(done) => {
+                        savepoint.commit().await?;
+                        Ok(done)
+                    }
+                    Err(e) => {
+                        savepoint.rollback().await?;
+                        Err(e)
+                    }
+                }
+            }
+        };
+        let rejected = result.is_err();
+        results.push(result);
+        if rejected && stop_at_rejection {
+            break;
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
 
 /// Stores `event` and applies it, in one transaction. `received_at` is the server's clock;
 /// `unknown_inputs` is the gate's policy for inputs without evidence (violation checks).
@@ -87,6 +189,20 @@ async fn ingest_once(
     unknown_inputs: UnknownInputPolicy,
 ) -> Result<(IngestOutcome, IngestReport), IngestError> {
     let tx = store.begin_write().await?;
+    let applied = apply_in(&tx, store, event, archived, received_at, unknown_inputs).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Archives and applies one event inside `tx` (a transaction or a savepoint of one).
+async fn apply_in(
+    tx: &WriteTx,
+    store: &Store,
+    event: &Event,
+    archived: &archive::Archived,
+    received_at: DateTime<Utc>,
+    unknown_inputs: UnknownInputPolicy,
+) -> Result<(IngestOutcome, IngestReport), IngestError> {
     let run_id = event.run.as_ref().map(|r| r.run_id.to_string());
     let inserted = tx
         .insert_raw_event(InsertedRaw {
@@ -102,10 +218,9 @@ async fn ingest_once(
         })
         .await?;
     if !inserted {
-        tx.rollback().await?;
         return Ok((IngestOutcome::Duplicate, IngestReport::default()));
     }
-    let ctx = apply::Context::new(&tx, event, received_at, &archived.hash);
+    let ctx = apply::Context::new(tx, event, received_at, &archived.hash);
     let applied_run = match event.kind {
         EventKind::Run => Some(apply::run_event(&ctx).await?),
         EventKind::Dataset => {
@@ -120,20 +235,19 @@ async fn ingest_once(
     // Rules see the event's evidence in the same transaction: an acknowledged event has
     // always been evaluated.
     let touched = ctx.touched();
-    let results = quality::engine::after_event(&tx, &touched, run_id.as_deref(), event.event_time, received_at).await?;
+    let results = quality::engine::after_event(tx, &touched, run_id.as_deref(), event.event_time, received_at).await?;
     // Gate violations and taint, also in the same transaction: derived state never lags an
     // acknowledged event.
-    let violation = gate::hooks::after_event(&tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
+    let violation = gate::hooks::after_event(tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
     // Incidents and alerts, queued in the outbox with the change that causes them.
-    let incidents = alert::incidents::on_results(&tx, store, &results, received_at).await?;
+    let incidents = alert::incidents::on_results(tx, store, &results, received_at).await?;
     let violation = match (violation, &applied_run) {
         (Some(decision), Some(run)) => {
-            alert::incidents::on_violation(&tx, &run.run_id, &decision, received_at).await?;
+            alert::incidents::on_violation(tx, &run.run_id, &decision, received_at).await?;
             Some((run.run_id.clone(), decision))
         }
         _ => None,
     };
-    tx.commit().await?;
     Ok((IngestOutcome::Stored, IngestReport { results, incidents, violation }))
 }
 

@@ -129,6 +129,13 @@ impl WriteTx {
         Ok(())
     }
 
+    /// A savepoint inside this transaction, used like a transaction: its `commit` releases it
+    /// (its changes become part of this transaction), its `rollback` undoes only what was done
+    /// since it was taken. The write turn stays with the outer transaction.
+    pub async fn savepoint(&self) -> Result<WriteTx, StoreError> {
+        Ok(WriteTx { tx: TransactionTrait::begin(&self.tx).await?, _turn: None })
+    }
+
     /// Archives the raw event. Returns false when an identical event is already stored
     /// (a client retry): the caller then changes nothing else.
     pub async fn insert_raw_event(&self, raw: InsertedRaw<'_>) -> Result<bool, StoreError> {

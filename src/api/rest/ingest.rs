@@ -11,7 +11,8 @@ use std::time::Instant;
 use crate::api::body::read_body;
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::ingest::{IngestError, IngestOutcome, ingest};
+use crate::ingest::committer::Ticket;
+use crate::ingest::{IngestError, IngestOutcome};
 use crate::openlineage::{Event, parse_batch, parse_event};
 use crate::alert::notices;
 use crate::telemetry::metrics;
@@ -20,9 +21,19 @@ use crate::telemetry::metrics;
 const UNPARSED: &str = "unknown";
 
 /// Ingests one parsed event, counting it by type and outcome and timing it.
-async fn ingest_counted(state: &AppState, event: &Event) -> Result<IngestOutcome, IngestError> {
+async fn ingest_counted(state: &AppState, event: Event) -> Result<IngestOutcome, IngestError> {
     let started = Instant::now();
-    let result = ingest(&state.store, event, state.clock.now(), state.config.gate_unknown_inputs).await;
+    let label = metrics::event_type_label(&event);
+    let result = match state.committer.submit(event, state.clock.now()).await {
+        Ok(ticket) => finish(state, label, started, ticket).await,
+        Err(e) => Err(e),
+    };
+    result
+}
+
+/// Waits for a submitted event's transaction and counts the outcome.
+async fn finish(state: &AppState, label: &'static str, started: Instant, ticket: Ticket) -> Result<IngestOutcome, IngestError> {
+    let result = ticket.wait().await;
     let outcome = match &result {
         Ok((IngestOutcome::Stored, _)) => "stored",
         Ok((IngestOutcome::Duplicate, _)) => "duplicate",
@@ -32,7 +43,7 @@ async fn ingest_counted(state: &AppState, event: &Event) -> Result<IngestOutcome
     if result.is_ok() {
         metrics::record_ingest_duration(started.elapsed());
     }
-    metrics::record_event_ingested(metrics::event_type_label(event), outcome);
+    metrics::record_event_ingested(label, outcome);
     let (outcome, report) = result?;
     // Subscribers hear about what the committed event changed; a failure to look up names
     // for them must not fail the acknowledged event.
@@ -55,7 +66,7 @@ pub async fn post_event(
     };
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await.map_err(rejected)?;
     let event = parse_event(&bytes).map_err(|e| rejected(ApiError::from(e)))?;
-    let outcome = ingest_counted(&state, &event).await?;
+    let outcome = ingest_counted(&state, event).await?;
     let status = match outcome {
         IngestOutcome::Stored => "stored",
         IngestOutcome::Duplicate => "duplicate",
@@ -75,9 +86,17 @@ pub async fn post_batch(
     let received = events.len();
     let mut failed = Vec::new();
     let mut retriable = 0;
+    // Every valid event is queued first, in order, so that they can share transactions with
+    // each other (and with other requests); then the answers are collected.
+    let mut submitted = Vec::with_capacity(received);
     for (index, parsed) in events.into_iter().enumerate() {
-        let event = match parsed {
-            Ok(event) => event,
+        match parsed {
+            Ok(event) => {
+                let label = metrics::event_type_label(&event);
+                let started = Instant::now();
+                let ticket = state.committer.submit(event, state.clock.now()).await;
+                submitted.push((index, label, started, ticket));
+            }
             Err(err) => {
                 metrics::record_event_ingested(UNPARSED, "rejected");
                 let mut entry = json!({ "index": index, "reason": err.message, "retriable": false });
@@ -85,10 +104,15 @@ pub async fn post_batch(
                     entry["path"] = json!(err.path);
                 }
                 failed.push(entry);
-                continue;
             }
+        }
+    }
+    for (index, label, started, ticket) in submitted {
+        let result = match ticket {
+            Ok(ticket) => finish(&state, label, started, ticket).await,
+            Err(e) => Err(e),
         };
-        if let Err(err) = ingest_counted(&state, &event).await {
+        if let Err(err) = result {
             let err = ApiError::from(err);
             let is_internal = matches!(err, ApiError::Internal(_));
             let mut entry = json!({
@@ -107,6 +131,7 @@ pub async fn post_batch(
             failed.push(entry);
         }
     }
+    failed.sort_by_key(|entry| entry["index"].as_u64());
     let failed_count = failed.len();
     let body = json!({
         "status": if failed_count == 0 { "success" } else { "partial_success" },

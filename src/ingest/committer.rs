@@ -1,0 +1,97 @@
+//! Group commit for concurrent HTTP requests.
+//!
+//! Every request hands its parsed event to one writer task and waits for its result. The task
+//! takes whatever has queued up while the previous transaction was running (up to
+//! [`MAX_BATCH`]) and ingests it as one transaction ([`super::ingest_batch`]), so under load
+//! one commit covers many events, while a lone request still commits at once. A request is
+//! answered only after the transaction holding its event has committed.
+//!
+//! On SQLite there is only one writer anyway; on PostgreSQL one writer per process also means
+//! the events of one process never wait on each other's row locks (replicas still may, and
+//! retry).
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+use tracing::error;
+
+use super::{IngestError, Incoming, Ingested, ingest_batch};
+use crate::gate::decide::UnknownInputPolicy;
+use crate::openlineage::Event;
+use crate::store::Store;
+
+/// The most events in one transaction: bounds how long the first of them waits for the commit.
+pub const MAX_BATCH: usize = 256;
+
+/// Requests waiting for the writer; past this, senders wait (back-pressure on clients).
+const QUEUE: usize = 4 * MAX_BATCH;
+
+struct Pending {
+    event: Event,
+    received_at: DateTime<Utc>,
+    reply: oneshot::Sender<Ingested>,
+}
+
+/// The handle requests submit events through. Cloning it is cheap; the writer task ends when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct Committer {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl Committer {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Store, unknown_inputs: UnknownInputPolicy) -> Committer {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, unknown_inputs, receiver));
+        Committer { queue }
+    }
+
+    /// Ingests `event`; returns once the transaction that holds it has committed (or failed).
+    pub async fn ingest(&self, event: Event, received_at: DateTime<Utc>) -> Ingested {
+        self.submit(event, received_at).await?.wait().await
+    }
+
+    /// Queues `event` behind those already submitted; the ticket waits for its result. Events
+    /// submitted one after the other are applied in that order.
+    pub async fn submit(&self, event: Event, received_at: DateTime<Utc>) -> Result<Ticket, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { event, received_at, reply })
+            .await
+            .map_err(|_| IngestError::WriterGone("the writer has stopped"))?;
+        Ok(Ticket(answer))
+    }
+}
+
+/// A submitted event's place in the queue.
+pub struct Ticket(oneshot::Receiver<Ingested>);
+
+impl Ticket {
+    pub async fn wait(self) -> Ingested {
+        self.0.await.map_err(|_| IngestError::WriterGone("the writer failed while ingesting this event"))?
+    }
+}
+
+async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let pending = std::mem::take(&mut batch);
+        let store = store.clone();
+        // Each batch runs in a task of its own so that a bug that panics fails the requests of
+        // that batch (their reply channels close) instead of stopping ingestion for good.
+        let handle = tokio::spawn(async move { commit(&store, unknown_inputs, pending).await });
+        if let Err(e) = handle.await {
+            error!(error = %e, "an ingest batch failed");
+        }
+    }
+}
+
+async fn commit(store: &Store, unknown_inputs: UnknownInputPolicy, pending: Vec<Pending>) {
+    let incoming: Vec<Incoming<'_>> = pending.iter().map(|p| Incoming { event: &p.event, received_at: p.received_at }).collect();
+    let results = ingest_batch(store, &incoming, unknown_inputs, false).await;
+    drop(incoming);
+    for (pending, result) in pending.into_iter().zip(results) {
+        // The client may have gone away; its event is stored all the same.
+        let _ = pending.reply.send(result);
+    }
+}
