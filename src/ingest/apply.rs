@@ -235,8 +235,9 @@ async fn apply_dataset(
     let metrics = facets::metrics(dataset);
     let assertions = facets::assertions(dataset);
     let had_evidence = !metrics.is_empty() || !assertions.is_empty() || dataset.facets.contains_key("schema");
-    for metric in metrics {
-        let observation = MetricObservation {
+    let metrics: Vec<MetricObservation> = metrics
+        .into_iter()
+        .map(|metric| MetricObservation {
             dataset_id: state.id,
             run_id: evidence.run_id.map(str::to_string),
             source: metric.source.to_string(),
@@ -244,12 +245,12 @@ async fn apply_dataset(
             metric: metric.metric,
             value: metric.value,
             observed_at: at,
-        };
-        tx.upsert_metric(&evidence.key, &observation).await?;
-    }
-    for assertion in assertions {
-        store_assertion(tx, state.id, evidence, assertion).await?;
-    }
+        })
+        .collect();
+    tx.upsert_metrics(&evidence.key, &metrics).await?;
+    let assertions: Vec<AssertionObservation> =
+        assertions.into_iter().map(|a| assertion_observation(state.id, evidence, a)).collect();
+    tx.upsert_assertions(&evidence.key, &assertions).await?;
 
     if is_successful_write && state.last_written_at.is_none_or(|t| at >= t) {
         state.last_written_at = Some(at);
@@ -289,13 +290,8 @@ async fn record_version(
     Ok(Some(id))
 }
 
-async fn store_assertion(
-    tx: &WriteTx,
-    dataset_id: DatasetId,
-    evidence: &Evidence<'_>,
-    assertion: facets::Assertion,
-) -> Result<(), StoreError> {
-    let observation = AssertionObservation {
+fn assertion_observation(dataset_id: DatasetId, evidence: &Evidence<'_>, assertion: facets::Assertion) -> AssertionObservation {
+    AssertionObservation {
         dataset_id,
         run_id: evidence.run_id.map(str::to_string),
         source: assertion.source.to_string(),
@@ -305,8 +301,7 @@ async fn store_assertion(
         severity: assertion.severity,
         details: assertion.details,
         observed_at: evidence.at,
-    };
-    tx.upsert_assertion(&evidence.key, &observation).await
+    }
 }
 
 /// The `test` run facet (dbt) records test results without always naming the dataset; when it
@@ -323,7 +318,8 @@ async fn run_test_facet(
             None if inputs.len() == 1 => inputs[0],
             None => continue,
         };
-        store_assertion(ctx.tx, dataset_id, evidence, test.assertion).await?;
+        let observation = assertion_observation(dataset_id, evidence, test.assertion);
+        ctx.tx.upsert_assertions(&evidence.key, std::slice::from_ref(&observation)).await?;
         ctx.touch(dataset_id);
     }
     Ok(())

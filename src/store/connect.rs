@@ -43,6 +43,13 @@ impl Store {
                         .busy_timeout(Duration::from_secs(30))
                         .foreign_keys(true)
                         .create_if_missing(true)
+                        // Every distinct statement text stays prepared: multi-row inserts of
+                        // different sizes are distinct texts, and re-preparing was a visible
+                        // share of each event's cost with the default of 100.
+                        .statement_cache_capacity(1000)
+                        // 16 MiB of page cache per connection instead of 2: the pages an event
+                        // touches stay in memory instead of being read again through syscalls.
+                        .pragma("cache_size", "-16384")
                 });
             }
             Backend::Postgres => {

@@ -118,6 +118,9 @@ impl Store {
     }
 }
 
+/// Rows are written back with `exec_without_returning`: `ActiveModel::update` reads the whole
+/// row back (`RETURNING *`), and decoding a dataset's merged facets again after every write
+/// was a visible share of each event's cost.
 impl WriteTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
@@ -215,7 +218,7 @@ impl WriteTx {
             updated_at: Set(now),
             ..Default::default()
         };
-        row.update(&self.tx).await?;
+        job::Entity::update(row).exec_without_returning(&self.tx).await?;
         Ok(())
     }
 
@@ -226,26 +229,29 @@ impl WriteTx {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<DatasetState, StoreError> {
+        // The row is read under lock: the caller merges facets and versions into it and writes
+        // it back, and without the lock two events of different jobs touching the same dataset
+        // on PostgreSQL would each overwrite the other's changes.
         let existing = dataset::Entity::find()
             .filter(dataset::Column::Namespace.eq(namespace))
             .filter(dataset::Column::Name.eq(name))
-            .one(&self.tx)
-            .await?;
-        let id = match existing {
-            Some(found) => found.id,
-            None => match self.alias_target(namespace, name).await? {
-                Some(found) => found.id,
-                None => self.insert_dataset(namespace, name, now).await?.id,
-            },
-        };
-        // The row is read back under lock: the caller merges facets and versions into it and
-        // writes it back, and without the lock two events of different jobs touching the same
-        // dataset on PostgreSQL would each overwrite the other's changes.
-        let found = dataset::Entity::find_by_id(id)
             .lock_exclusive()
             .one(&self.tx)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))?;
+            .await?;
+        let found = match existing {
+            Some(found) => found,
+            None => {
+                let id = match self.alias_target(namespace, name).await? {
+                    Some(found) => found.id,
+                    None => self.insert_dataset(namespace, name, now).await?.id,
+                };
+                dataset::Entity::find_by_id(id)
+                    .lock_exclusive()
+                    .one(&self.tx)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))?
+            }
+        };
         let (current_version, current_version_time) = match found.current_version_id {
             Some(version_id) => dataset_version::Entity::find_by_id(version_id)
                 .one(&self.tx)
@@ -320,7 +326,7 @@ impl WriteTx {
             updated_at: Set(now),
             ..Default::default()
         };
-        row.update(&self.tx).await?;
+        dataset::Entity::update(row).exec_without_returning(&self.tx).await?;
         Ok(())
     }
 
@@ -428,7 +434,7 @@ impl WriteTx {
         } else {
             let mut row = row;
             row.created_at = sea_orm::ActiveValue::NotSet;
-            row.update(&self.tx).await?;
+            run::Entity::update(row).exec_without_returning(&self.tx).await?;
         }
         Ok(())
     }
@@ -462,7 +468,7 @@ impl WriteTx {
                 if version_id.is_some() {
                     row.dataset_version_id = Set(version_id);
                 }
-                row.update(&self.tx).await?;
+                run_io::Entity::update(row).exec_without_returning(&self.tx).await?;
             }
             None => {
                 let row = run_io::ActiveModel {
@@ -475,7 +481,7 @@ impl WriteTx {
                     last_seen: Set(seen),
                     ..Default::default()
                 };
-                row.insert(&self.tx).await?;
+                run_io::Entity::insert(row).exec_without_returning(&self.tx).await?;
             }
         }
         Ok(())
@@ -545,7 +551,7 @@ impl WriteTx {
             last_seen: Set(last_seen),
             ..Default::default()
         };
-        row.update(&self.tx).await?;
+        lineage_edge::Entity::update(row).exec_without_returning(&self.tx).await?;
         Ok(())
     }
 
@@ -555,7 +561,7 @@ impl WriteTx {
             retired_at: Set(Some(at)),
             ..Default::default()
         };
-        row.update(&self.tx).await?;
+        lineage_edge::Entity::update(row).exec_without_returning(&self.tx).await?;
         Ok(())
     }
 
@@ -591,56 +597,86 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Stores a metric value; the same (dataset, evidence, column, metric) is kept once.
-    pub async fn upsert_metric(&self, evidence_key: &str, m: &MetricObservation) -> Result<(), StoreError> {
-        let row = metric_observation::ActiveModel {
-            dataset_id: Set(m.dataset_id.0),
-            evidence_key: Set(evidence_key.to_string()),
-            run_id: Set(m.run_id.clone()),
-            source: Set(m.source.clone()),
-            column_name: Set(m.column.clone().unwrap_or_default()),
-            metric: Set(m.metric.clone()),
-            value: Set(m.value),
-            observed_at: Set(m.observed_at),
-            ..Default::default()
-        };
-        use metric_observation::Column as C;
-        metric_observation::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([C::DatasetId, C::EvidenceKey, C::ColumnName, C::Metric])
-                    .update_columns([C::Value, C::Source, C::ObservedAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
+    /// Stores metric values, one multi-row statement per [`ROWS_PER_INSERT`]; the same
+    /// (dataset, evidence, column, metric) is kept once, the last value reported winning.
+    pub async fn upsert_metrics(&self, evidence_key: &str, metrics: &[MetricObservation]) -> Result<(), StoreError> {
+        let unique = last_of_each(metrics, |m| (m.dataset_id, m.column.clone(), m.metric.clone()));
+        for chunk in unique.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().map(|m| metric_observation::ActiveModel {
+                dataset_id: Set(m.dataset_id.0),
+                evidence_key: Set(evidence_key.to_string()),
+                run_id: Set(m.run_id.clone()),
+                source: Set(m.source.clone()),
+                column_name: Set(m.column.clone().unwrap_or_default()),
+                metric: Set(m.metric.clone()),
+                value: Set(m.value),
+                observed_at: Set(m.observed_at),
+                ..Default::default()
+            });
+            use metric_observation::Column as C;
+            metric_observation::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::DatasetId, C::EvidenceKey, C::ColumnName, C::Metric])
+                        .update_columns([C::Value, C::Source, C::ObservedAt])
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
         Ok(())
     }
 
-    pub async fn upsert_assertion(&self, evidence_key: &str, a: &AssertionObservation) -> Result<(), StoreError> {
-        let row = assertion_observation::ActiveModel {
-            dataset_id: Set(a.dataset_id.0),
-            evidence_key: Set(evidence_key.to_string()),
-            run_id: Set(a.run_id.clone()),
-            source: Set(a.source.clone()),
-            assertion: Set(a.assertion.clone()),
-            column_name: Set(a.column.clone().unwrap_or_default()),
-            success: Set(a.success),
-            severity: Set(a.severity.clone()),
-            details: Set(a.details.clone()),
-            observed_at: Set(a.observed_at),
-            ..Default::default()
-        };
-        use assertion_observation::Column as C;
-        assertion_observation::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([C::DatasetId, C::EvidenceKey, C::Assertion, C::ColumnName])
-                    .update_columns([C::Success, C::Severity, C::Details, C::Source, C::ObservedAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
+    /// Stores assertion results like [`WriteTx::upsert_metrics`]: one row per (dataset,
+    /// evidence, assertion, column), the last reported winning.
+    pub async fn upsert_assertions(&self, evidence_key: &str, assertions: &[AssertionObservation]) -> Result<(), StoreError> {
+        let unique = last_of_each(assertions, |a| (a.dataset_id, a.assertion.clone(), a.column.clone()));
+        for chunk in unique.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().map(|a| assertion_observation::ActiveModel {
+                dataset_id: Set(a.dataset_id.0),
+                evidence_key: Set(evidence_key.to_string()),
+                run_id: Set(a.run_id.clone()),
+                source: Set(a.source.clone()),
+                assertion: Set(a.assertion.clone()),
+                column_name: Set(a.column.clone().unwrap_or_default()),
+                success: Set(a.success),
+                severity: Set(a.severity.clone()),
+                details: Set(a.details.clone()),
+                observed_at: Set(a.observed_at),
+                ..Default::default()
+            });
+            use assertion_observation::Column as C;
+            assertion_observation::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::DatasetId, C::EvidenceKey, C::Assertion, C::ColumnName])
+                        .update_columns([C::Success, C::Severity, C::Details, C::Source, C::ObservedAt])
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
         Ok(())
     }
+}
+
+/// Rows per multi-row insert: well under the bound parameters a statement may carry
+/// (SQLite 32,766, PostgreSQL 65,535) at ten columns a row.
+const ROWS_PER_INSERT: usize = 500;
+
+/// The last item of each key, in first-seen order. One multi-row upsert may not name the same
+/// key twice (PostgreSQL refuses to update a row twice in one statement).
+fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
+    let mut position = std::collections::HashMap::with_capacity(items.len());
+    let mut unique: Vec<&T> = Vec::with_capacity(items.len());
+    for item in items {
+        match position.entry(key(item)) {
+            std::collections::hash_map::Entry::Occupied(slot) => unique[*slot.get()] = item,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(unique.len());
+                unique.push(item);
+            }
+        }
+    }
+    unique
 }
 
 /// Latest value wins, facet by facet: a facet not repeated in a later event is kept.

@@ -24,11 +24,10 @@ const UNPARSED: &str = "unknown";
 async fn ingest_counted(state: &AppState, event: Event) -> Result<IngestOutcome, IngestError> {
     let started = Instant::now();
     let label = metrics::event_type_label(&event);
-    let result = match state.committer.submit(event, state.clock.now()).await {
+    match state.committer.submit(event, state.clock.now()).await {
         Ok(ticket) => finish(state, label, started, ticket).await,
         Err(e) => Err(e),
-    };
-    result
+    }
 }
 
 /// Waits for a submitted event's transaction and counts the outcome.
