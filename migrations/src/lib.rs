@@ -11,6 +11,7 @@ mod m20261127_000002_quality;
 mod m20261127_000003_gating;
 mod m20261127_000004_alerting;
 mod m20261127_000010_tokens;
+mod m20261127_000011_evidence_index;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_alerting::Migration),
             // Numbered 000010 so that migrations 000003..000009 of other features sort (and go) above it.
             Box::new(m20261127_000010_tokens::Migration),
+            Box::new(m20261127_000011_evidence_index::Migration),
         ]
     }
 }

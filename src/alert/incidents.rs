@@ -97,9 +97,18 @@ pub async fn on_results(tx: &WriteTx, store: &Store, results: &[CheckResult], no
         if !tx.is_latest_check(result).await? {
             continue;
         }
+        let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;
+        let changes_something = matches!(
+            (result.outcome, result.severity, &active),
+            (Outcome::Fail, Severity::Block, None) | (Outcome::Pass, _, Some(_)) | (Outcome::Fail, Severity::Warn, _)
+        );
+        // Most results change nothing (a passing check with no incident open); the dataset is
+        // read only for those that do.
+        if !changes_something {
+            continue;
+        }
         let Some(dataset) = snapshot.dataset(result.dataset_id).await? else { continue };
         let dataset_ref = reference(&dataset);
-        let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;
         match (result.outcome, result.severity, active) {
             (Outcome::Fail, Severity::Block, None) => {
                 let radius = blast_radius(store, &dataset).await?;

@@ -12,9 +12,10 @@
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
-use super::evaluate::{CheckOutcome, evaluate};
+use super::evaluate::{CheckOutcome, EvidenceNeeds, evaluate};
 use super::records::{CheckResult, Trigger};
 use super::rule::{Check, Rule};
+
 use crate::model::DatasetId;
 use crate::store::{StoreError, WriteTx};
 use crate::telemetry;
@@ -76,19 +77,12 @@ async fn evaluate_datasets(
         if matching.is_empty() {
             continue;
         }
-        let history = matching
-            .iter()
-            .filter_map(|r| match &r.rule.check {
-                Check::VolumeChange { lookback, .. } => Some(u64::from(*lookback) + 1),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(1);
+        let needs = EvidenceNeeds::of(matching.iter().map(|r| &r.rule));
         // Judged on the evidence known as of the evidence time: a late event about the past is
         // judged on the past, not on newer evidence that arrived first.
         let as_of = (pass.trigger == Trigger::Event).then_some(pass.evidence_time);
         let evidence_now = if pass.trigger == Trigger::Event { pass.evidence_time } else { pass.now };
-        let evidence = tx.evidence(dataset_id, history, evidence_now, as_of).await?;
+        let evidence = tx.evidence(dataset_id, &needs, evidence_now, as_of).await?;
         for versioned in matching {
             let outcome = evaluate(&versioned.rule, &evidence);
             telemetry::metrics::record_rule_evaluation(outcome.outcome.as_str());

@@ -80,6 +80,46 @@ pub struct Evidence {
     pub last_writer_state: Option<RunState>,
 }
 
+/// What a set of rules looks at, so that only that is read from the store: a dataset's
+/// evidence history grows with every event, and reading all of it for every evaluation made
+/// each event slower than the last.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EvidenceNeeds {
+    /// Stored metric names whose latest values are needed (per column and dataset-wide).
+    pub metrics: Vec<String>,
+    /// How many recent written row counts (volume change); 0 for none.
+    pub row_count_history: u64,
+    pub schema: bool,
+    pub assertions: bool,
+    pub last_written: bool,
+    pub last_writer_state: bool,
+}
+
+impl EvidenceNeeds {
+    pub fn of<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> EvidenceNeeds {
+        let mut needs = EvidenceNeeds::default();
+        for rule in rules {
+            match &rule.check {
+                Check::Metric { metric, .. } => needs.metrics.extend(metric.inputs()),
+                Check::Freshness { .. } => needs.last_written = true,
+                Check::VolumeChange { lookback, .. } => {
+                    needs.row_count_history = needs.row_count_history.max(u64::from(*lookback) + 1);
+                }
+                Check::Schema { .. } => needs.schema = true,
+                // Assertions count only since the data was last written.
+                Check::Assertions { .. } => {
+                    needs.assertions = true;
+                    needs.last_written = true;
+                }
+                Check::RunStatus => needs.last_writer_state = true,
+            }
+        }
+        needs.metrics.sort();
+        needs.metrics.dedup();
+        needs
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckOutcome {
     pub outcome: Outcome,

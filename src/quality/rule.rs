@@ -115,6 +115,17 @@ impl Metric {
     }
 
     /// The name as stored by ingestion (`quantile(0.5)` as the facet reader writes it).
+    /// The stored metrics this one is computed from (a ratio needs its numerator and the row
+    /// count; a mean, the sum and the count).
+    pub fn inputs(self) -> Vec<String> {
+        match self {
+            Metric::NullRatio => vec!["null_count".into(), "row_count".into()],
+            Metric::DistinctRatio => vec!["distinct_count".into(), "row_count".into()],
+            Metric::Mean => vec!["sum".into(), "count".into()],
+            other => vec![other.stored_name()],
+        }
+    }
+
     pub fn stored_name(self) -> String {
         match self {
             Metric::RowCount => "row_count".into(),
@@ -224,11 +235,45 @@ fn compile_glob(field: &str, pattern: &str) -> Result<GlobMatcher, RuleError> {
     if pattern.trim().is_empty() {
         return field_err(field, format!("`{field}` must not be empty"));
     }
-    globset::GlobBuilder::new(pattern)
+    if let Some(compiled) = glob_cache::get(pattern) {
+        return Ok(compiled);
+    }
+    let compiled = globset::GlobBuilder::new(pattern)
         .literal_separator(false)
         .build()
         .map(|g: Glob| g.compile_matcher())
-        .or_else(|e| field_err(field, format!("`{field}` pattern `{pattern}` does not compile: {}", e.kind())))
+        .or_else(|e| field_err(field, format!("`{field}` pattern `{pattern}` does not compile: {}", e.kind())))?;
+    glob_cache::put(pattern, &compiled);
+    Ok(compiled)
+}
+
+/// Compiled globs by pattern. Stored rules are validated again each time they are loaded
+/// (every ingest transaction), and compiling a glob builds a regex automaton: that was a
+/// visible part of each event's cost. A pattern always compiles to the same matcher, so the
+/// cache is keyed by the pattern alone and is correct whatever database the rule came from.
+mod glob_cache {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+
+    use globset::GlobMatcher;
+
+    /// Rules are written by people; past this many distinct patterns the cache starts over.
+    const MAX_ENTRIES: usize = 4096;
+
+    static CACHE: LazyLock<Mutex<HashMap<String, GlobMatcher>>> = LazyLock::new(Default::default);
+
+    pub fn get(pattern: &str) -> Option<GlobMatcher> {
+        CACHE.lock().ok()?.get(pattern).cloned()
+    }
+
+    pub fn put(pattern: &str, compiled: &GlobMatcher) {
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() >= MAX_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), compiled.clone());
+        }
+    }
 }
 
 pub const KINDS: &str = "metric, freshness, volume_change, schema, assertions, run_status";

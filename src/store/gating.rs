@@ -2,12 +2,12 @@
 //! violations. The reads live on [`Snapshot`], so the same code answers a gate request (on
 //! the pool) and judges a run inside the ingest transaction that is storing it.
 
-use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
@@ -179,35 +179,36 @@ impl Snapshot<'_> {
                 .await?;
             return Ok(rows.into_iter().map(check_record).collect());
         };
-        let rows = check_result::Entity::find()
-            .filter(check_result::Column::DatasetId.eq(dataset.0))
-            .filter(check_result::Column::EvidenceTime.lte(t))
-            .order_by_desc(check_result::Column::EvidenceTime)
-            .order_by_desc(check_result::Column::Id)
-            .limit(2000)
+        // Every rule that ever had a result here has a latest_checks row; for each, one indexed
+        // lookup of its latest result as of `t`. Reading the dataset's results newest first
+        // instead cost as much as the results since `t` (every event adds some).
+        let mut rules: Vec<String> = latest_check::Entity::find()
+            .select_only()
+            .column(latest_check::Column::RuleId)
+            .filter(latest_check::Column::DatasetId.eq(dataset.0))
+            .into_tuple()
             .all(&self.exec)
             .await?;
-        let mut seen = HashSet::new();
-        let mut out: Vec<CheckResult> = rows.into_iter().filter(|r| seen.insert(r.rule_id.clone())).map(check_record).collect();
-        out.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+        rules.sort();
+        let mut out = Vec::with_capacity(rules.len());
+        for rule_id in rules {
+            let found = check_result::Entity::find()
+                .filter(check_result::Column::DatasetId.eq(dataset.0))
+                .filter(check_result::Column::RuleId.eq(rule_id))
+                .filter(check_result::Column::EvidenceTime.lte(t))
+                .order_by_desc(check_result::Column::EvidenceTime)
+                .order_by_desc(check_result::Column::Id)
+                .one(&self.exec)
+                .await?;
+            out.extend(found.map(check_record));
+        }
         Ok(out)
     }
 
     /// The latest COMPLETE run that wrote the dataset and ended no later than `as_of`.
     pub async fn writer_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<Writer>, StoreError> {
-        let run_ids: Vec<String> = run_io::Entity::find()
-            .select_only()
-            .column(run_io::Column::RunId)
-            .filter(run_io::Column::DatasetId.eq(dataset.0))
-            .filter(run_io::Column::Direction.eq(Direction::Output.as_str()))
-            .into_tuple()
-            .all(&self.exec)
-            .await?;
-        if run_ids.is_empty() {
-            return Ok(None);
-        }
         let mut query = run::Entity::find()
-            .filter(run::Column::Id.is_in(run_ids))
+            .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
             .filter(run::Column::State.eq(RunState::Complete.as_str()))
             .filter(run::Column::EndedAt.is_not_null())
             .order_by_desc(run::Column::EndedAt)
@@ -243,24 +244,19 @@ impl Snapshot<'_> {
     /// COMPLETE runs that read the dataset and started at or after `since`: the runs whose
     /// taint a change of the dataset's health at `since` can affect.
     pub async fn complete_runs_reading(&self, dataset: DatasetId, since: DateTime<Utc>) -> Result<Vec<Run>, StoreError> {
-        let run_ids: Vec<String> = run_io::Entity::find()
-            .select_only()
-            .column(run_io::Column::RunId)
-            .filter(run_io::Column::DatasetId.eq(dataset.0))
-            .filter(run_io::Column::Direction.eq(Direction::Input.as_str()))
-            .into_tuple()
-            .all(&self.exec)
-            .await?;
-        if run_ids.is_empty() {
-            return Ok(Vec::new());
-        }
+        // A run's start is its START event, or its first event when START never came; the
+        // database filters on it so that the cost follows the runs since `since`, not every
+        // run that ever read the dataset.
+        let started_since = Condition::any()
+            .add(run::Column::StartedAt.gte(since))
+            .add(Condition::all().add(run::Column::StartedAt.is_null()).add(run::Column::FirstEventTime.gte(since)));
         let rows = run::Entity::find()
-            .filter(run::Column::Id.is_in(run_ids))
+            .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Input)))
             .filter(run::Column::State.eq(RunState::Complete.as_str()))
+            .filter(started_since)
             .order_by_asc(run::Column::FirstEventTime)
             .all(&self.exec)
             .await?;
-        // A run's start is its START event, or its first event when START never came.
         Ok(rows
             .into_iter()
             .map(Run::from)
@@ -317,6 +313,18 @@ impl Snapshot<'_> {
 }
 
 /// When a run started: its START event, else its first event (a COMPLETE without START).
+/// The ids of the runs that read (or wrote) `dataset`, as a subquery: one statement whose text
+/// does not depend on how many runs there are (a list of their ids would grow with history and
+/// defeat the statement cache).
+pub(super) fn runs_with(dataset: DatasetId, direction: Direction) -> SelectStatement {
+    Query::select()
+        .column(run_io::Column::RunId)
+        .from(run_io::Entity)
+        .and_where(run_io::Column::DatasetId.eq(dataset.0))
+        .and_where(run_io::Column::Direction.eq(direction.as_str()))
+        .to_owned()
+}
+
 pub fn run_start(run: &Run) -> DateTime<Utc> {
     run.started_at.unwrap_or(run.first_event_time)
 }

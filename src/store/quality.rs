@@ -10,13 +10,18 @@ use sea_orm::{
 
 use super::entities::{
     assertion_observation, check_result, dataset, dataset_version, latest_check, metric_observation, rule,
-    rule_change, run, run_io,
+    rule_change, run,
 };
+use super::gating::runs_with;
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
-use crate::quality::evaluate::{AssertionResult, Column, Evidence, Outcome};
+use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
 use crate::quality::records::{CheckFilter, CheckResult, RuleAction, RuleChange, RuleRecord, Trigger};
 use crate::quality::{CheckOutcomeRecord, RuleDefinition, Severity};
+
+/// Metric rows read for one evaluation, newest first: enough for the latest value of every
+/// column of the needed metrics and a long volume history, bounded however long the history.
+const METRIC_ROWS: u64 = 2000;
 
 fn definition_of(json: serde_json::Value) -> Result<RuleDefinition, StoreError> {
     serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("stored rule definition: {e}")))
@@ -322,7 +327,7 @@ impl WriteTx {
                 active.severity = Set(row.severity.clone());
                 active.evaluated_at = Set(row.evaluated_at);
                 active.evidence_time = Set(Some(newest));
-                active.update(&self.tx).await?;
+                latest_check::Entity::update(active).exec_without_returning(&self.tx).await?;
             }
             None => {
                 latest_check::ActiveModel {
@@ -342,26 +347,53 @@ impl WriteTx {
         Ok(check_record(row))
     }
 
-    /// Everything rules may look at for one dataset, as of `now` (inside this transaction, so
-    /// the event being ingested is included). `row_count_history` bounds the volume history.
+    /// What rules may look at for one dataset, as of `now` (inside this transaction, so the
+    /// event being ingested is included); only what `needs` asks for is read.
     pub async fn evidence(
         &self,
         dataset: DatasetId,
-        row_count_history: u64,
+        needs: &EvidenceNeeds,
         now: DateTime<Utc>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Evidence, StoreError> {
         let mut evidence = Evidence { now, ..Default::default() };
+        if !needs.metrics.is_empty() || needs.row_count_history > 0 {
+            self.metric_evidence(dataset, needs, as_of, &mut evidence).await?;
+        }
+        if needs.last_written || needs.schema {
+            self.write_evidence(dataset, needs.schema, as_of, &mut evidence).await?;
+        }
+        if needs.assertions {
+            evidence.assertions = self.assertion_evidence(dataset, as_of, evidence.last_written_at).await?;
+        }
+        if needs.last_writer_state {
+            evidence.last_writer_state = self.last_writer_state(dataset, as_of).await?;
+        }
+        Ok(evidence)
+    }
 
-        let mut metrics_query = metric_observation::Entity::find()
+    /// Latest value of each needed metric, and the recent written row counts.
+    async fn metric_evidence(
+        &self,
+        dataset: DatasetId,
+        needs: &EvidenceNeeds,
+        as_of: Option<DateTime<Utc>>,
+        evidence: &mut Evidence,
+    ) -> Result<(), StoreError> {
+        let mut names = needs.metrics.clone();
+        if needs.row_count_history > 0 {
+            names.push("row_count".to_string());
+        }
+        let mut query = metric_observation::Entity::find()
             .filter(metric_observation::Column::DatasetId.eq(dataset.0))
+            .filter(metric_observation::Column::Metric.is_in(names))
             .order_by_desc(metric_observation::Column::ObservedAt)
             .order_by_desc(metric_observation::Column::Id)
-            .limit(5000);
+            .limit(METRIC_ROWS);
         if let Some(t) = as_of {
-            metrics_query = metrics_query.filter(metric_observation::Column::ObservedAt.lte(t));
+            query = query.filter(metric_observation::Column::ObservedAt.lte(t));
         }
-        let metrics = metrics_query.all(&self.tx).await?;
+        let metrics = query.all(&self.tx).await?;
         let mut latest: HashMap<(String, String), Option<f64>> = HashMap::new();
         for m in &metrics {
             latest.entry((m.column_name.clone(), m.metric.clone())).or_insert(m.value);
@@ -372,30 +404,47 @@ impl WriteTx {
             .iter()
             .filter(|m| m.metric == "row_count" && m.column_name.is_empty() && m.source != "inputStatistics")
             .filter_map(|m| m.value)
-            .take(row_count_history as usize)
+            .take(needs.row_count_history as usize)
             .collect();
+        Ok(())
+    }
 
+    /// When the dataset was last written, and (if `schema`) its current and previous schema.
+    async fn write_evidence(
+        &self,
+        dataset: DatasetId,
+        schema: bool,
+        as_of: Option<DateTime<Utc>>,
+        evidence: &mut Evidence,
+    ) -> Result<(), StoreError> {
         match as_of {
             None => {
-                if let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? {
-                    evidence.last_written_at = found.last_written_at;
-                    evidence.schema = found.schema_fields.as_ref().map(columns_of);
-                    if let Some(current) = found.current_version_id {
-                        let previous = dataset_version::Entity::find()
-                            .filter(dataset_version::Column::DatasetId.eq(dataset.0))
-                            .filter(dataset_version::Column::Id.ne(current))
-                            .filter(dataset_version::Column::SchemaFields.is_not_null())
-                            .order_by_desc(dataset_version::Column::CreatedAt)
-                            .order_by_desc(dataset_version::Column::Id)
-                            .one(&self.tx)
-                            .await?;
-                        evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
-                    }
+                let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? else {
+                    return Ok(());
+                };
+                evidence.last_written_at = found.last_written_at;
+                if !schema {
+                    return Ok(());
+                }
+                evidence.schema = found.schema_fields.as_ref().map(columns_of);
+                if let Some(current) = found.current_version_id {
+                    let previous = dataset_version::Entity::find()
+                        .filter(dataset_version::Column::DatasetId.eq(dataset.0))
+                        .filter(dataset_version::Column::Id.ne(current))
+                        .filter(dataset_version::Column::SchemaFields.is_not_null())
+                        .order_by_desc(dataset_version::Column::CreatedAt)
+                        .order_by_desc(dataset_version::Column::Id)
+                        .one(&self.tx)
+                        .await?;
+                    evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
                 }
             }
             Some(t) => {
                 // The dataset as it was at `t`: the versions and the write known by then.
                 evidence.last_written_at = self.snapshot().writer_as_of(dataset, Some(t)).await?.map(|w| w.ended_at);
+                if !schema {
+                    return Ok(());
+                }
                 let versions = dataset_version::Entity::find()
                     .filter(dataset_version::Column::DatasetId.eq(dataset.0))
                     .filter(dataset_version::Column::SchemaFields.is_not_null())
@@ -410,23 +459,31 @@ impl WriteTx {
                 evidence.previous_schema = schemas.next().as_ref().map(columns_of);
             }
         }
+        Ok(())
+    }
 
-        // Each assertion's latest result, among those reported since the data was last
-        // written: a test of yesterday's data says nothing about today's rewrite, and one run
-        // reporting a single test must not hide another run's failing ones.
-        let mut assertions_query = assertion_observation::Entity::find()
+    /// Each assertion's latest result, among those reported since the data was last
+    /// written: a test of yesterday's data says nothing about today's rewrite, and one run
+    /// reporting a single test must not hide another run's failing ones.
+    async fn assertion_evidence(
+        &self,
+        dataset: DatasetId,
+        as_of: Option<DateTime<Utc>>,
+        written: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AssertionResult>, StoreError> {
+        let mut query = assertion_observation::Entity::find()
             .filter(assertion_observation::Column::DatasetId.eq(dataset.0))
             .order_by_desc(assertion_observation::Column::ObservedAt)
             .order_by_desc(assertion_observation::Column::Id)
             .limit(5000);
         if let Some(t) = as_of {
-            assertions_query = assertions_query.filter(assertion_observation::Column::ObservedAt.lte(t));
+            query = query.filter(assertion_observation::Column::ObservedAt.lte(t));
         }
-        if let Some(written) = evidence.last_written_at {
-            assertions_query = assertions_query.filter(assertion_observation::Column::ObservedAt.gte(written));
+        if let Some(written) = written {
+            query = query.filter(assertion_observation::Column::ObservedAt.gte(written));
         }
         let mut seen = std::collections::HashSet::new();
-        evidence.assertions = assertions_query
+        let mut assertions: Vec<AssertionResult> = query
             .all(&self.tx)
             .await?
             .into_iter()
@@ -438,28 +495,20 @@ impl WriteTx {
                 severity: a.severity,
             })
             .collect();
-        evidence.assertions.sort_by(|a, b| (&a.assertion, &a.column).cmp(&(&b.assertion, &b.column)));
+        assertions.sort_by(|a, b| (&a.assertion, &a.column).cmp(&(&b.assertion, &b.column)));
+        Ok(assertions)
+    }
 
-        let writers: Vec<String> = run_io::Entity::find()
-            .select_only()
-            .column(run_io::Column::RunId)
-            .filter(run_io::Column::DatasetId.eq(dataset.0))
-            .filter(run_io::Column::Direction.eq(Direction::Output.as_str()))
-            .into_tuple()
-            .all(&self.tx)
-            .await?;
-        if !writers.is_empty() {
-            let mut last_query = run::Entity::find()
-                .filter(run::Column::Id.is_in(writers))
-                .order_by_desc(run::Column::FirstEventTime)
-                .order_by_desc(run::Column::Id);
-            if let Some(t) = as_of {
-                last_query = last_query.filter(run::Column::FirstEventTime.lte(t));
-            }
-            let last = last_query.one(&self.tx).await?;
-            evidence.last_writer_state = last.map(|r| RunState::parse(&r.state));
+    /// State of the most recent run (by first event time, as of `as_of`) that wrote the dataset.
+    async fn last_writer_state(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<RunState>, StoreError> {
+        let mut query = run::Entity::find()
+            .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
+            .order_by_desc(run::Column::FirstEventTime)
+            .order_by_desc(run::Column::Id);
+        if let Some(t) = as_of {
+            query = query.filter(run::Column::FirstEventTime.lte(t));
         }
-        Ok(evidence)
+        Ok(query.one(&self.tx).await?.map(|r| RunState::parse(&r.state)))
     }
 
     /// Id, namespace and name of datasets, for matching rule targets.
