@@ -105,7 +105,7 @@ pub async fn propagate(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let snapshot = tx.snapshot();
-    let mut queue: VecDeque<(DatasetId, DateTime<Utc>)> = changed.into();
+    let mut queue: VecDeque<(DatasetId, DateTime<Utc>)> = earliest_per_dataset(changed).into();
     let mut judged = 0usize;
     while let Some((dataset, since)) = queue.pop_front() {
         for run in snapshot.complete_runs_reading(dataset, since).await? {
@@ -129,6 +129,20 @@ pub async fn propagate(
     Ok(())
 }
 
+/// One entry per dataset, at its earliest change: the runs that read it since a later change
+/// are among those since the earliest, so judging them once is enough (an event brings one
+/// result per rule, often several about the same dataset).
+fn earliest_per_dataset(changed: Vec<(DatasetId, DateTime<Utc>)>) -> Vec<(DatasetId, DateTime<Utc>)> {
+    let mut earliest: Vec<(DatasetId, DateTime<Utc>)> = Vec::with_capacity(changed.len());
+    for (dataset, since) in changed {
+        match earliest.iter_mut().find(|(d, _)| *d == dataset) {
+            Some(entry) => entry.1 = entry.1.min(since),
+            None => earliest.push((dataset, since)),
+        }
+    }
+    earliest
+}
+
 /// A run has just completed: judge it, and since it is now the writer of its outputs, judge
 /// again whoever read them after it ended.
 pub async fn run_completed(tx: &WriteTx, rules: &[Rule], run: &Run, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -138,4 +152,19 @@ pub async fn run_completed(tx: &WriteTx, rules: &[Rule], run: &Run, now: DateTim
     let ended = run.ended_at.unwrap_or(run.state_time);
     let outputs = snapshot.run_datasets(&run.id, Direction::Output).await?;
     propagate(tx, rules, outputs.into_iter().map(|o| (o, ended)).collect(), now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn changes_collapse_to_the_earliest_per_dataset_in_first_seen_order() {
+        let at = |h| Utc.with_ymd_and_hms(2024, 6, 1, h, 0, 0).single().unwrap_or_default();
+        let (a, b) = (DatasetId(1), DatasetId(2));
+        let collapsed = earliest_per_dataset(vec![(a, at(10)), (b, at(9)), (a, at(8)), (b, at(11))]);
+        assert_eq!(collapsed, vec![(a, at(8)), (b, at(9))]);
+    }
 }
