@@ -204,6 +204,22 @@ backend_tests! {
         assert_eq!(health(&app, "b").await["taint"], Value::Null);
     }
 
+    async fn a_late_fix_about_the_past_clears_the_taint_it_explains(app) {
+        setup(&app).await;
+        // a was bad at 06:00 (arrives first) and b is built from it at 07:00: tainted. Then
+        // evidence arrives that a was fixed at 06:30, before b was built: a passing result that
+        // replaces a failing one as of b's start, so b must be judged again, and is clean.
+        app.ingest(&evidence("a", 5.0, "2024-05-01T06:00:00Z")).await;
+        run(&app, "j1", &["a"], &["b"], "2024-05-01T07:00:00Z", "2024-05-01T07:10:00Z").await;
+        assert_eq!(health(&app, "b").await["status"], "TAINTED");
+        app.ingest(&evidence("a", 500.0, "2024-05-01T06:30:00Z")).await;
+        let b = health(&app, "b").await;
+        assert_eq!(b["taint"], Value::Null, "{b}");
+        // A passing result after a passing one changes nothing either way.
+        app.ingest(&evidence("a", 600.0, "2024-05-01T06:45:00Z")).await;
+        assert_eq!(health(&app, "b").await["taint"], Value::Null);
+    }
+
     async fn waivers_let_failures_pass_until_they_expire_or_are_revoked(app) {
         setup(&app).await;
         app.ingest(&evidence("a", 10.0, "2024-05-01T00:00:00Z")).await;

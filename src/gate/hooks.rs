@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::load_rules;
 use super::model::{Decision, GateDecision};
-use super::taint::{propagate, run_completed};
+use super::taint::{health_changes, propagate, run_completed};
 use crate::model::{DatasetId, JobId};
 use crate::openlineage::{Event, RunEventType};
 use crate::quality::records::CheckResult;
@@ -47,7 +47,7 @@ pub async fn after_event(
     }
 
     // New results change their dataset's health from their evidence time on.
-    let changed: Vec<(DatasetId, DateTime<Utc>)> = results.iter().map(|c| (c.dataset_id, c.evidence_time)).collect();
+    let changed = health_changes(tx, results).await?;
     propagate(tx, &rules, changed, now).await?;
 
     if let Some(applied) = run.filter(|a| a.completed_now)
@@ -95,6 +95,6 @@ pub async fn after_evaluation(tx: &WriteTx, results: &[CheckResult], now: DateTi
         return Ok(());
     }
     let rules = load_rules(&tx.snapshot()).await?;
-    let changed: Vec<(DatasetId, DateTime<Utc>)> = results.iter().map(|c| (c.dataset_id, c.evidence_time)).collect();
+    let changed = health_changes(tx, results).await?;
     propagate(tx, &rules, changed, now).await
 }

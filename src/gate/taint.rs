@@ -18,7 +18,9 @@ use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::model::{ReasonKind, RunTaint};
 use super::{dataset_node, job_node};
 use crate::model::{DatasetId, Direction, Run};
-use crate::quality::Rule;
+use crate::quality::records::CheckResult;
+use crate::quality::evaluate::Outcome;
+use crate::quality::{Rule, Severity};
 use crate::store::{Snapshot, StoreError, WriteTx, run_start};
 
 /// Upper bound on runs judged again after one change, so one event cannot make a transaction
@@ -127,6 +129,31 @@ pub async fn propagate(
         }
     }
     Ok(())
+}
+
+/// The datasets whose health, as the taint of a run sees it, the new `results` may have
+/// changed, each from the time of its evidence. Only a failing block-level check makes a
+/// dataset bad (errors and warn-level failures are warnings), so a result can change a run's
+/// verdict only if it is such a failure or it replaces one; every other result (nearly all:
+/// a passing check after a passing check) leaves every verdict as it was, and the readers of
+/// its dataset need not be judged again.
+pub async fn health_changes(tx: &WriteTx, results: &[CheckResult]) -> Result<Vec<(DatasetId, DateTime<Utc>)>, StoreError> {
+    let mut changed = Vec::new();
+    for result in results {
+        let matters = if makes_bad(result) {
+            true
+        } else {
+            tx.superseded_by(result).await?.is_some_and(|previous| makes_bad(&previous))
+        };
+        if matters {
+            changed.push((result.dataset_id, result.evidence_time));
+        }
+    }
+    Ok(changed)
+}
+
+fn makes_bad(result: &CheckResult) -> bool {
+    result.outcome == Outcome::Fail && result.severity == Severity::Block
 }
 
 /// One entry per dataset, at its earliest change: the runs that read it since a later change

@@ -290,6 +290,22 @@ impl WriteTx {
         Ok(found.map(|l| Outcome::parse(&l.outcome)))
     }
 
+    /// The result `result` supersedes: the latest earlier-stored result of the same rule on the
+    /// same dataset whose evidence is no later than `result`'s (what health as of that time
+    /// read before `result` existed).
+    pub async fn superseded_by(&self, result: &CheckResult) -> Result<Option<CheckResult>, StoreError> {
+        let found = check_result::Entity::find()
+            .filter(check_result::Column::DatasetId.eq(result.dataset_id.0))
+            .filter(check_result::Column::RuleId.eq(result.rule_id.as_str()))
+            .filter(check_result::Column::EvidenceTime.lte(result.evidence_time))
+            .filter(check_result::Column::Id.lt(result.id))
+            .order_by_desc(check_result::Column::EvidenceTime)
+            .order_by_desc(check_result::Column::Id)
+            .one(&self.tx)
+            .await?;
+        Ok(found.map(check_record))
+    }
+
     /// Stores a result in the history and makes it the latest for (rule, dataset).
     pub async fn record_check(&self, record: &CheckOutcomeRecord<'_>, trigger: Trigger) -> Result<CheckResult, StoreError> {
         let row = check_result::ActiveModel {
