@@ -3,6 +3,8 @@
 //! itself when the rule passes again. Every change is on the incident's timeline and queued as
 //! an alert in the same transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -68,20 +70,38 @@ pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Res
         Err(lineage::LineageError::NotFound(_)) => return Ok(radius),
         Err(lineage::LineageError::Store(e)) => return Err(e),
     };
+    // The owners of every node, read in a few queries rather than one per node: a radius
+    // can hold hundreds of nodes, and it is computed inside the ingest transaction.
+    let refs = |kind: NodeKind| -> Vec<(String, String)> {
+        graph.nodes.iter().filter(|n| n.kind == kind).map(|n| (n.namespace.clone(), n.name.clone())).collect()
+    };
+    let dataset_facets: HashMap<(String, String), serde_json::Value> = store
+        .datasets_by_refs(&refs(NodeKind::Dataset))
+        .await?
+        .into_iter()
+        .map(|d| ((d.namespace, d.name), d.facets))
+        .collect();
+    let job_facets: HashMap<(String, String), serde_json::Value> = store
+        .jobs_by_refs(&refs(NodeKind::Job))
+        .await?
+        .into_iter()
+        .map(|j| ((j.namespace, j.name), j.facets))
+        .collect();
     for node in graph.nodes {
+        let key = (node.namespace, node.name);
         match node.kind {
-            NodeKind::Dataset if node.namespace == dataset.namespace && node.name == dataset.name => {}
+            NodeKind::Dataset if key.0 == dataset.namespace && key.1 == dataset.name => {}
             NodeKind::Dataset => {
-                if let Some(d) = store.dataset_by_ref(&node.namespace, &node.name).await? {
-                    owners_of(&d.facets, node.id.clone(), &mut radius.owners);
+                if let Some(facets) = dataset_facets.get(&key) {
+                    owners_of(facets, node.id.clone(), &mut radius.owners);
                 }
-                radius.datasets.push(DatasetRef { namespace: node.namespace, name: node.name });
+                radius.datasets.push(DatasetRef { namespace: key.0, name: key.1 });
             }
             NodeKind::Job => {
-                if let Some(j) = store.job_by_ref(&node.namespace, &node.name).await? {
-                    owners_of(&j.facets, node.id.clone(), &mut radius.owners);
+                if let Some(facets) = job_facets.get(&key) {
+                    owners_of(facets, node.id.clone(), &mut radius.owners);
                 }
-                radius.jobs.push(JobRef { namespace: node.namespace, name: node.name });
+                radius.jobs.push(JobRef { namespace: key.0, name: key.1 });
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Applying one parsed event to the graph, inside the ingest transaction.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -20,11 +21,31 @@ pub struct Context<'a> {
     pub event_hash: &'a str,
     /// Datasets this event brought quality evidence about (rules run on them afterwards).
     touched: Mutex<Vec<DatasetId>>,
+    /// Ids of the datasets this event has named so far: column lineage names its inputs once
+    /// per column, and each lookup was a read of the whole dataset row.
+    ids: Mutex<HashMap<(String, String), DatasetId>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(tx: &'a WriteTx, event: &'a Event, now: DateTime<Utc>, event_hash: &'a str) -> Context<'a> {
-        Context { tx, event, now, event_hash, touched: Mutex::new(Vec::new()) }
+        Context { tx, event, now, event_hash, touched: Mutex::new(Vec::new()), ids: Mutex::new(HashMap::new()) }
+    }
+
+    fn remember(&self, namespace: &str, name: &str, id: DatasetId) {
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert((namespace.to_string(), name.to_string()), id);
+        }
+    }
+
+    /// The id of a dataset this event names, created if new, without reading its row.
+    async fn dataset_id(&self, namespace: &str, name: &str) -> Result<DatasetId, StoreError> {
+        let known = self.ids.lock().ok().and_then(|ids| ids.get(&(namespace.to_string(), name.to_string())).copied());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let id = self.tx.ensure_dataset_id(namespace, name, self.now).await?;
+        self.remember(namespace, name, id);
+        Ok(id)
     }
 
     fn touch(&self, id: DatasetId) {
@@ -222,6 +243,7 @@ async fn apply_dataset(
     let tx = ctx.tx;
     let at = evidence.at;
     let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
+    ctx.remember(&dataset.namespace, &dataset.name, state.id);
     merge_facets(&mut state.facets, &dataset.facets);
 
     let version_id = record_version(tx, &mut state, dataset, evidence).await?;
@@ -314,7 +336,7 @@ async fn run_test_facet(
 ) -> Result<(), StoreError> {
     for test in facets::run_test_assertions(run_facets) {
         let dataset_id = match &test.dataset {
-            Some((namespace, name)) => ctx.tx.upsert_dataset(namespace, name, ctx.now).await?.id,
+            Some((namespace, name)) => ctx.dataset_id(namespace, name).await?,
             None if inputs.len() == 1 => inputs[0],
             None => continue,
         };
@@ -331,7 +353,7 @@ async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset)
             let input_id = if input.namespace == dataset.namespace && input.name == dataset.name {
                 output
             } else {
-                ctx.tx.upsert_dataset(&input.namespace, &input.name, ctx.now).await?.id
+                ctx.dataset_id(&input.namespace, &input.name).await?
             };
             let edge = ColumnEdge {
                 dataset_id: output,

@@ -50,6 +50,10 @@ fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
     }
 }
 
+/// Names per `IN (...)` list when looking rows up by identity (the `name` columns are
+/// indexed; the namespace is matched on the rows found).
+const NAMES_PER_QUERY: usize = 500;
+
 impl Store {
     pub async fn namespaces(&self) -> Result<Vec<String>, StoreError> {
         let rows = namespace::Entity::find()
@@ -118,6 +122,33 @@ impl Store {
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The datasets with these identities (not aliases: lineage nodes are the datasets
+    /// themselves), a few queries for any number of them.
+    pub async fn datasets_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Dataset>, StoreError> {
+        let mut found = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(NAMES_PER_QUERY) {
+            let rows = dataset::Entity::find()
+                .filter(dataset::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
+                .all(&self.db)
+                .await?;
+            found.extend(rows.into_iter().filter(|d| chunk.iter().any(|r| r.0 == d.namespace && r.1 == d.name)).map(Into::into));
+        }
+        Ok(found)
+    }
+
+    /// The jobs with these identities, a few queries for any number of them.
+    pub async fn jobs_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Job>, StoreError> {
+        let mut found = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(NAMES_PER_QUERY) {
+            let rows = job::Entity::find()
+                .filter(job::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
+                .all(&self.db)
+                .await?;
+            found.extend(rows.into_iter().filter(|j| chunk.iter().any(|r| r.0 == j.namespace && r.1 == j.name)).map(Into::into));
+        }
+        Ok(found)
     }
 
     pub async fn aliases_of(&self, id: DatasetId) -> Result<Vec<DatasetRef>, StoreError> {

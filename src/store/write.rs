@@ -272,6 +272,27 @@ impl WriteTx {
         })
     }
 
+    /// The id of the dataset an identity (or alias) names, created if it is new; the row is
+    /// neither read whole nor locked (for references: column lineage inputs, test targets).
+    pub async fn ensure_dataset_id(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<DatasetId, StoreError> {
+        let existing: Option<i64> = dataset::Entity::find()
+            .select_only()
+            .column(dataset::Column::Id)
+            .filter(dataset::Column::Namespace.eq(namespace))
+            .filter(dataset::Column::Name.eq(name))
+            .into_tuple()
+            .one(&self.tx)
+            .await?;
+        let id = match existing {
+            Some(id) => id,
+            None => match self.alias_target(namespace, name).await? {
+                Some(found) => found.id,
+                None => self.insert_dataset(namespace, name, now).await?.id,
+            },
+        };
+        Ok(DatasetId(id))
+    }
+
     async fn alias_target(&self, namespace: &str, name: &str) -> Result<Option<dataset::Model>, StoreError> {
         let alias = dataset_alias::Entity::find()
             .filter(dataset_alias::Column::Namespace.eq(namespace))
