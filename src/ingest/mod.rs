@@ -96,11 +96,14 @@ pub async fn ingest_batch(
             Vec::new()
         }
     };
-    // An event that lost a race inside the batch (rolled back to its savepoint) is tried again
-    // in its own transaction; so is everything after a batch that did not commit.
+    // The batch ends at an event that lost a race (rolled back to its savepoint): it is tried
+    // again in its own transaction, then the events after it, one by one, in order; so are all
+    // the events of a batch that did not commit.
     for (i, incoming) in events.iter().enumerate() {
         let retry = match results.get(i) {
-            Some(Err(IngestError::Store(err))) => err.is_retryable(),
+            Some(Err(IngestError::Store(err))) if err.is_retryable() => true,
+            // The batch stopped at this rejection on purpose: nothing after it is attempted.
+            Some(Err(_)) if stop_at_rejection => break,
             Some(_) => false,
             None => true,
         };
@@ -137,7 +140,7 @@ async fn batch_once(
             Err(e) => Err(IngestError::Archive(e)),
             Ok(archived) => {
                 let savepoint = tx.savepoint().await?;
-                match apply_in(&savepoint, store, incoming.event, &archived, incoming.received_at, unknown_inputs).await {
+                match apply_in(&savepoint, incoming.event, &archived, incoming.received_at, unknown_inputs).await {
                     Ok(done) => {
                         savepoint.commit().await?;
                         Ok(done)
@@ -149,9 +152,12 @@ async fn batch_once(
                 }
             }
         };
+        // After a lost race the batch ends here, so that the events after this one are not
+        // applied before it (it is retried on its own once the batch has committed).
+        let lost_race = matches!(&result, Err(IngestError::Store(err)) if err.is_retryable());
         let rejected = result.is_err();
         results.push(result);
-        if rejected && stop_at_rejection {
+        if lost_race || (rejected && stop_at_rejection) {
             break;
         }
     }
@@ -189,7 +195,7 @@ async fn ingest_once(
     unknown_inputs: UnknownInputPolicy,
 ) -> Result<(IngestOutcome, IngestReport), IngestError> {
     let tx = store.begin_write().await?;
-    let applied = apply_in(&tx, store, event, archived, received_at, unknown_inputs).await?;
+    let applied = apply_in(&tx, event, archived, received_at, unknown_inputs).await?;
     tx.commit().await?;
     Ok(applied)
 }
@@ -197,7 +203,6 @@ async fn ingest_once(
 /// Archives and applies one event inside `tx` (a transaction or a savepoint of one).
 async fn apply_in(
     tx: &WriteTx,
-    store: &Store,
     event: &Event,
     archived: &archive::Archived,
     received_at: DateTime<Utc>,
@@ -240,7 +245,7 @@ async fn apply_in(
     // acknowledged event.
     let violation = gate::hooks::after_event(tx, event, applied_run.as_ref(), &results, unknown_inputs, received_at).await?;
     // Incidents and alerts, queued in the outbox with the change that causes them.
-    let incidents = alert::incidents::on_results(tx, store, &results, received_at).await?;
+    let incidents = alert::incidents::on_results(tx, &results, received_at).await?;
     let violation = match (violation, &applied_run) {
         (Some(decision), Some(run)) => {
             alert::incidents::on_violation(tx, &run.run_id, &decision, received_at).await?;
