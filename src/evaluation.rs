@@ -38,7 +38,7 @@ pub async fn evaluate(store: &Store, scope: Scope, datasets: Option<Vec<DatasetI
         Scope::AllRules => engine::evaluate_now(&tx, &ids, now).await?,
     };
     gate::hooks::after_evaluation(&tx, &results, now).await?;
-    let incidents = on_results(&tx, store, &results, now).await?;
+    let incidents = on_results(&tx, &results, now).await?;
     tx.commit().await?;
     Ok(Evaluated { results, incidents })
 }

@@ -65,6 +65,28 @@ async fn incidents(app: &common::TestApp) -> Vec<Value> {
 }
 
 backend_tests! {
+    async fn the_blast_radius_includes_lineage_committed_with_the_failure(app) {
+        // One event reads `orders` (reporting 5 rows: the block rule fails) and writes a new
+        // `report` through a new job. The incident is opened in the same transaction, so its
+        // blast radius must be read inside it: `build` and `report` exist only there yet.
+        let receiver = Receiver::start(&[]).await;
+        setup(&app, &receiver, "webhook", &["incident.opened"]).await;
+        let mut input = dataset("wh", "orders");
+        input["inputFacets"] = json!({"inputStatistics": {"_producer": "x", "_schemaURL": "y", "rowCount": 5}});
+        let mut report = dataset("wh", "report");
+        report["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "ana@example.com", "type": "USER"}]});
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:10:00Z", &run_id(), ("etl", "build"), vec![input], vec![report])).await;
+        let data = app
+            .query("{ incidents { edges { node { ruleId dataset { name } blastRadius { datasets { name } jobs { name } owners { name } } } } } }", json!({}))
+            .await;
+        let opened: Vec<&Value> = data["incidents"]["edges"].as_array().into_iter().flatten().map(|e| &e["node"]).filter(|n| n["ruleId"] == "has_rows").collect();
+        assert_eq!(opened.len(), 1, "{data}");
+        assert_eq!(opened[0]["dataset"]["name"], "orders");
+        assert_eq!(opened[0]["blastRadius"]["datasets"], json!([{"name": "report"}]), "{data}");
+        assert_eq!(opened[0]["blastRadius"]["jobs"], json!([{"name": "build"}]), "{data}");
+        assert_eq!(opened[0]["blastRadius"]["owners"], json!([{"name": "ana@example.com"}]), "{data}");
+    }
+
     async fn a_failing_block_rule_opens_one_incident_and_sends_one_signed_alert(app) {
         let receiver = Receiver::start(&[]).await;
         setup(&app, &receiver, "webhook", &["incident.opened", "incident.resolved"]).await;

@@ -18,7 +18,7 @@ use crate::openlineage::{Facets, facets};
 use crate::quality::evaluate::Outcome;
 use crate::quality::records::CheckResult;
 use crate::quality::Severity;
-use crate::store::{Store, StoreError, WriteTx, reference};
+use crate::store::{Snapshot, Store, StoreError, WriteTx, reference};
 
 /// How far downstream the blast radius looks (job hops).
 const BLAST_RADIUS_DEPTH: u32 = 20;
@@ -52,10 +52,10 @@ fn owners_of(facets_json: &serde_json::Value, owns: String, out: &mut Vec<OwnerR
     }
 }
 
-/// Everything downstream of `dataset` on the current lineage, with the owners of it all.
-/// `dataset` is read inside the caller's transaction (its facets may have just arrived); the
-/// lineage is the committed one.
-pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Result<BlastRadius, StoreError> {
+/// Everything downstream of `dataset` on the current lineage, with the owners of it all, read
+/// in the caller's transaction: the events committed with this one (group commit) and this
+/// event's own facets count.
+pub async fn blast_radius(snapshot: &Snapshot<'_>, dataset: &crate::model::Dataset) -> Result<BlastRadius, StoreError> {
     let mut radius = BlastRadius::default();
     owners_of(&dataset.facets, NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name).to_string(), &mut radius.owners);
     let dataset = reference(dataset);
@@ -65,7 +65,7 @@ pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Res
         depth: BLAST_RADIUS_DEPTH,
         as_of: None,
     };
-    let graph = match lineage::lineage(store, &query).await {
+    let graph = match lineage::lineage(snapshot, &query).await {
         Ok(graph) => graph,
         Err(lineage::LineageError::NotFound(_)) => return Ok(radius),
         Err(lineage::LineageError::Store(e)) => return Err(e),
@@ -75,13 +75,13 @@ pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Res
     let refs = |kind: NodeKind| -> Vec<(String, String)> {
         graph.nodes.iter().filter(|n| n.kind == kind).map(|n| (n.namespace.clone(), n.name.clone())).collect()
     };
-    let dataset_facets: HashMap<(String, String), serde_json::Value> = store
+    let dataset_facets: HashMap<(String, String), serde_json::Value> = snapshot
         .datasets_by_refs(&refs(NodeKind::Dataset))
         .await?
         .into_iter()
         .map(|d| ((d.namespace, d.name), d.facets))
         .collect();
-    let job_facets: HashMap<(String, String), serde_json::Value> = store
+    let job_facets: HashMap<(String, String), serde_json::Value> = snapshot
         .jobs_by_refs(&refs(NodeKind::Job))
         .await?
         .into_iter()
@@ -109,7 +109,7 @@ pub async fn blast_radius(store: &Store, dataset: &crate::model::Dataset) -> Res
 }
 
 /// Opens, resolves and alerts on new check results (inside their transaction).
-pub async fn on_results(tx: &WriteTx, store: &Store, results: &[CheckResult], now: DateTime<Utc>) -> Result<Vec<IncidentChange>, StoreError> {
+pub async fn on_results(tx: &WriteTx, results: &[CheckResult], now: DateTime<Utc>) -> Result<Vec<IncidentChange>, StoreError> {
     let mut changes = Vec::new();
     let snapshot = tx.snapshot();
     for result in results {
@@ -131,7 +131,7 @@ pub async fn on_results(tx: &WriteTx, store: &Store, results: &[CheckResult], no
         let dataset_ref = reference(&dataset);
         match (result.outcome, result.severity, active) {
             (Outcome::Fail, Severity::Block, None) => {
-                let radius = blast_radius(store, &dataset).await?;
+                let radius = blast_radius(&snapshot, &dataset).await?;
                 let incident = tx.open_incident(result.dataset_id, &result.rule_id, result.id, &radius, now).await?;
                 let details = json!({ "check_id": result.id, "observed": result.observed, "expected": result.expected, "message": result.message });
                 tx.add_incident_event(incident.id, &TimelineEntry { kind: "opened".into(), actor: None, note: None, details: Some(details), at: now }).await?;

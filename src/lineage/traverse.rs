@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::node_id::{NodeId, NodeKind};
 use crate::model::{self, DatasetId, Edge, JobId};
-use crate::store::{Store, StoreError};
+use crate::store::{Snapshot, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -68,7 +68,7 @@ enum Node {
 
 /// The lineage graph around `query.start`. Depth counts jobs: depth 1 from a dataset reaches
 /// the jobs that read or write it and their other datasets.
-pub async fn lineage(store: &Store, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
+pub async fn lineage(store: &Snapshot<'_>, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
     let start = resolve(store, &query.start).await?;
     let mut seen: HashSet<Node> = HashSet::from([start]);
     let mut edges: HashSet<(Node, Node)> = HashSet::new();
@@ -98,7 +98,7 @@ pub async fn lineage(store: &Store, query: &LineageQuery) -> Result<LineageGraph
     describe(store, seen, edges).await
 }
 
-async fn resolve(store: &Store, id: &NodeId) -> Result<Node, LineageError> {
+async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, LineageError> {
     for (namespace, name) in id.candidates() {
         match id.kind {
             NodeKind::Dataset => {
@@ -119,7 +119,7 @@ async fn resolve(store: &Store, id: &NodeId) -> Result<Node, LineageError> {
 /// One expansion from `frontier` against the edge direction: upstream follows edges backwards
 /// (dataset <- job that wrote it; job <- datasets it read), downstream forwards.
 async fn step(
-    store: &Store,
+    store: &Snapshot<'_>,
     frontier: &[Node],
     upstream: bool,
     as_of: Option<DateTime<Utc>>,
@@ -153,7 +153,7 @@ async fn step(
 }
 
 async fn describe(
-    store: &Store,
+    store: &Snapshot<'_>,
     nodes: HashSet<Node>,
     edges: HashSet<(Node, Node)>,
 ) -> Result<LineageGraph, LineageError> {

@@ -23,7 +23,7 @@ use crate::quality::records::{CheckResult, RuleRecord};
 
 /// A read view: the pool, or an open write transaction (which sees its own changes).
 pub struct Snapshot<'a> {
-    exec: DatabaseExecutor<'a>,
+    pub(super) exec: DatabaseExecutor<'a>,
 }
 
 impl Store {

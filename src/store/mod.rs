@@ -10,6 +10,7 @@ mod convert;
 mod entities;
 mod error;
 mod gating;
+mod graph;
 mod quality;
 mod read;
 mod retention;

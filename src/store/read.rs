@@ -2,15 +2,14 @@
 //! may ask about many nodes at once (DataLoaders, one BFS level), so a nested GraphQL query or
 //! a deep lineage walk costs one query per level, not one per node.
 
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
-    lineage_edge, metric_observation, namespace, raw_event, run, run_io,
+    metric_observation, namespace, raw_event, run, run_io,
 };
 use super::{Store, StoreError};
 use crate::model::*;
@@ -39,21 +38,6 @@ fn name_contains<C: ColumnTrait>(column: C, text: &str) -> sea_orm::sea_query::S
 }
 
 /// An edge existed at `t` if it was first seen by then and not yet retired.
-fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
-    match as_of {
-        None => Condition::all().add(lineage_edge::Column::RetiredAt.is_null()),
-        Some(t) => Condition::all().add(lineage_edge::Column::FirstSeen.lte(t)).add(
-            Condition::any()
-                .add(lineage_edge::Column::RetiredAt.is_null())
-                .add(lineage_edge::Column::RetiredAt.gt(t)),
-        ),
-    }
-}
-
-/// Names per `IN (...)` list when looking rows up by identity (the `name` columns are
-/// indexed; the namespace is matched on the rows found).
-const NAMES_PER_QUERY: usize = 500;
-
 impl Store {
     pub async fn namespaces(&self) -> Result<Vec<String>, StoreError> {
         let rows = namespace::Entity::find()
@@ -114,41 +98,11 @@ impl Store {
     }
 
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = dataset::Entity::find()
-            .filter(dataset::Column::Id.is_in(ids.iter().map(|i| i.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.snapshot().datasets_by_ids(ids).await
     }
 
-    /// The datasets with these identities (not aliases: lineage nodes are the datasets
-    /// themselves), a few queries for any number of them.
-    pub async fn datasets_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Dataset>, StoreError> {
-        let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(NAMES_PER_QUERY) {
-            let rows = dataset::Entity::find()
-                .filter(dataset::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
-                .all(&self.db)
-                .await?;
-            found.extend(rows.into_iter().filter(|d| chunk.iter().any(|r| r.0 == d.namespace && r.1 == d.name)).map(Into::into));
-        }
-        Ok(found)
-    }
-
-    /// The jobs with these identities, a few queries for any number of them.
-    pub async fn jobs_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Job>, StoreError> {
-        let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(NAMES_PER_QUERY) {
-            let rows = job::Entity::find()
-                .filter(job::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
-                .all(&self.db)
-                .await?;
-            found.extend(rows.into_iter().filter(|j| chunk.iter().any(|r| r.0 == j.namespace && r.1 == j.name)).map(Into::into));
-        }
-        Ok(found)
+    pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
+        self.snapshot().jobs_by_ids(ids).await
     }
 
     pub async fn aliases_of(&self, id: DatasetId) -> Result<Vec<DatasetRef>, StoreError> {
@@ -170,17 +124,6 @@ impl Store {
             .one(&self.db)
             .await?;
         Ok(found.map(Into::into))
-    }
-
-    pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = job::Entity::find()
-            .filter(job::Column::Id.is_in(ids.iter().map(|i| i.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn child_jobs(&self, parent: JobId) -> Result<Vec<Job>, StoreError> {
@@ -235,42 +178,6 @@ impl Store {
         let rows = run_io::Entity::find()
             .filter(run_io::Column::RunId.is_in(runs.iter().cloned()))
             .order_by_asc(run_io::Column::Id)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    /// Edges touching any of `datasets`, current or as of a time.
-    pub async fn edges_of_datasets(
-        &self,
-        datasets: &[DatasetId],
-        as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Edge>, StoreError> {
-        if datasets.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = lineage_edge::Entity::find()
-            .filter(lineage_edge::Column::DatasetId.is_in(datasets.iter().map(|d| d.0)))
-            .filter(edge_condition(as_of))
-            .order_by_asc(lineage_edge::Column::Id)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    /// Edges touching any of `jobs`, current or as of a time.
-    pub async fn edges_of_jobs(
-        &self,
-        jobs: &[JobId],
-        as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Edge>, StoreError> {
-        if jobs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = lineage_edge::Entity::find()
-            .filter(lineage_edge::Column::JobId.is_in(jobs.iter().map(|j| j.0)))
-            .filter(edge_condition(as_of))
-            .order_by_asc(lineage_edge::Column::Id)
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())

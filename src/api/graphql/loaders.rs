@@ -87,7 +87,7 @@ impl Loader<DatasetEdges> for StoreLoader {
 
     async fn load(&self, keys: &[DatasetEdges]) -> Result<HashMap<DatasetEdges, Vec<Edge>>, LoadError> {
         let ids: Vec<DatasetId> = keys.iter().map(|k| k.0).collect();
-        let rows = self.store.edges_of_datasets(&ids, None).await.map_err(Arc::new)?;
+        let rows = self.store.snapshot().edges_of_datasets(&ids, None).await.map_err(Arc::new)?;
         let mut out: HashMap<DatasetEdges, Vec<Edge>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for edge in rows {
             out.entry(DatasetEdges(edge.dataset_id)).or_default().push(edge);
@@ -106,7 +106,7 @@ impl Loader<JobEdges> for StoreLoader {
 
     async fn load(&self, keys: &[JobEdges]) -> Result<HashMap<JobEdges, Vec<Edge>>, LoadError> {
         let ids: Vec<JobId> = keys.iter().map(|k| k.0).collect();
-        let rows = self.store.edges_of_jobs(&ids, None).await.map_err(Arc::new)?;
+        let rows = self.store.snapshot().edges_of_jobs(&ids, None).await.map_err(Arc::new)?;
         let mut out: HashMap<JobEdges, Vec<Edge>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for edge in rows {
             out.entry(JobEdges(edge.job_id)).or_default().push(edge);
