@@ -134,6 +134,7 @@ async fn step(
     let mut found: Vec<Edge> = store.edges_of_datasets(&datasets, as_of).await?;
     found.extend(store.edges_of_jobs(&jobs, as_of).await?);
 
+    let in_frontier: HashSet<Node> = frontier.iter().copied().collect();
     let mut next = Vec::new();
     for edge in found {
         let (from, to) = match edge.direction {
@@ -141,7 +142,7 @@ async fn step(
             model::Direction::Output => (Node::Job(edge.job_id), Node::Dataset(edge.dataset_id)),
         };
         let (here, there) = if upstream { (to, from) } else { (from, to) };
-        if !frontier.contains(&here) {
+        if !in_frontier.contains(&here) {
             continue;
         }
         edges.insert((from, to));
@@ -160,13 +161,13 @@ async fn describe(
     let dataset_ids: Vec<DatasetId> = nodes.iter().filter_map(|n| match n { Node::Dataset(d) => Some(*d), _ => None }).collect();
     let job_ids: Vec<JobId> = nodes.iter().filter_map(|n| match n { Node::Job(j) => Some(*j), _ => None }).collect();
     let mut names: HashMap<Node, LineageNode> = HashMap::new();
-    for d in store.datasets_by_ids(&dataset_ids).await? {
-        let id = NodeId::new(NodeKind::Dataset, &d.namespace, &d.name).to_string();
-        names.insert(Node::Dataset(d.id), LineageNode { id, kind: NodeKind::Dataset, namespace: d.namespace, name: d.name });
+    for (dataset, namespace, name) in store.dataset_names(&dataset_ids).await? {
+        let id = NodeId::new(NodeKind::Dataset, &namespace, &name).to_string();
+        names.insert(Node::Dataset(dataset), LineageNode { id, kind: NodeKind::Dataset, namespace, name });
     }
-    for j in store.jobs_by_ids(&job_ids).await? {
-        let id = NodeId::new(NodeKind::Job, &j.namespace, &j.name).to_string();
-        names.insert(Node::Job(j.id), LineageNode { id, kind: NodeKind::Job, namespace: j.namespace, name: j.name });
+    for (job, namespace, name) in store.job_names(&job_ids).await? {
+        let id = NodeId::new(NodeKind::Job, &namespace, &name).to_string();
+        names.insert(Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name });
     }
     let mut graph = LineageGraph::default();
     for (from, to) in edges {

@@ -4,7 +4,7 @@
 //! events of the same group commit are still uncommitted).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{dataset, job, lineage_edge};
 use super::{Snapshot, StoreError};
@@ -24,6 +24,9 @@ fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
 /// Names per `IN (...)` list when looking rows up by identity (the `name` columns are
 /// indexed; the namespace is matched on the rows found).
 const NAMES_PER_QUERY: usize = 500;
+
+/// Ids per `IN (...)` list, well under the bound parameters of a statement on both engines.
+const IDS_PER_QUERY: usize = 5000;
 
 impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
@@ -46,6 +49,43 @@ impl Snapshot<'_> {
             .all(&self.exec)
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// (id, namespace, name) of datasets: what a lineage node shows, without the facets and
+    /// schema JSON of each row (decoding those was most of the cost of a large answer).
+    pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<(i64, String, String)> = dataset::Entity::find()
+                .select_only()
+                .column(dataset::Column::Id)
+                .column(dataset::Column::Namespace)
+                .column(dataset::Column::Name)
+                .filter(dataset::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .into_tuple()
+                .all(&self.exec)
+                .await?;
+            found.extend(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)));
+        }
+        Ok(found)
+    }
+
+    /// (id, namespace, name) of jobs, like [`Snapshot::dataset_names`].
+    pub async fn job_names(&self, ids: &[JobId]) -> Result<Vec<(JobId, String, String)>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<(i64, String, String)> = job::Entity::find()
+                .select_only()
+                .column(job::Column::Id)
+                .column(job::Column::Namespace)
+                .column(job::Column::Name)
+                .filter(job::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .into_tuple()
+                .all(&self.exec)
+                .await?;
+            found.extend(rows.into_iter().map(|(id, namespace, name)| (JobId(id), namespace, name)));
+        }
+        Ok(found)
     }
 
     /// The datasets with these identities (not aliases: lineage nodes are the datasets
