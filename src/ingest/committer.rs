@@ -10,11 +10,14 @@
 //! the events of one process never wait on each other's row locks (replicas still may, and
 //! retry).
 
+use std::panic::AssertUnwindSafe;
+
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
-use super::{IngestError, Incoming, Ingested, ingest_batch};
+use super::{IngestError, Incoming, Ingested, ingest, ingest_batch};
 use crate::gate::decide::UnknownInputPolicy;
 use crate::openlineage::Event;
 use crate::store::Store;
@@ -77,8 +80,8 @@ async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mps
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let pending = std::mem::take(&mut batch);
         let store = store.clone();
-        // Each batch runs in a task of its own so that a bug that panics fails the requests of
-        // that batch (their reply channels close) instead of stopping ingestion for good.
+        // Each batch runs in a task of its own: whatever happens to it (`commit` already
+        // retries a batch that panics event by event), the writer goes on with the next one.
         let handle = tokio::spawn(async move { commit(&store, unknown_inputs, pending).await });
         if let Err(e) = handle.await {
             error!(error = %e, "an ingest batch failed");
@@ -88,8 +91,22 @@ async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mps
 
 async fn commit(store: &Store, unknown_inputs: UnknownInputPolicy, pending: Vec<Pending>) {
     let incoming: Vec<Incoming<'_>> = pending.iter().map(|p| Incoming { event: &p.event, received_at: p.received_at }).collect();
-    let results = ingest_batch(store, &incoming, unknown_inputs, false).await;
+    let outcome = AssertUnwindSafe(ingest_batch(store, &incoming, unknown_inputs, false)).catch_unwind().await;
     drop(incoming);
+    let Ok(results) = outcome else {
+        // A bug panicked somewhere in the batch; its transaction was dropped, so nothing of it
+        // is stored. Each event is ingested again on its own, so that only the one that
+        // panics fails, not every request that happened to share its transaction.
+        error!(events = pending.len(), "an ingest batch panicked; ingesting its events one by one");
+        for p in pending {
+            let result = AssertUnwindSafe(ingest(store, &p.event, p.received_at, unknown_inputs))
+                .catch_unwind()
+                .await
+                .unwrap_or(Err(IngestError::WriterGone("ingesting this event failed")));
+            let _ = p.reply.send(result);
+        }
+        return;
+    };
     for (pending, result) in pending.into_iter().zip(results) {
         // The client may have gone away; its event is stored all the same.
         let _ = pending.reply.send(result);
