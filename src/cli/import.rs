@@ -287,17 +287,11 @@ fn read_ndjson(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        chunk.push((number, n as u64, parse_event(&line)));
-        if chunk.len() >= batch_size {
-            let full = std::mem::replace(&mut chunk, Chunk::with_capacity(batch_size));
-            if tx.blocking_send(Ok(full)).is_err() {
-                return Ok(());
-            }
+        if !push(&mut chunk, (number, n as u64, parse_event(&line)), batch_size, tx) {
+            return Ok(());
         }
     }
-    if !chunk.is_empty() {
-        let _ = tx.blocking_send(Ok(chunk));
-    }
+    send_rest(chunk, tx);
     Ok(())
 }
 
@@ -317,16 +311,28 @@ fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<
     let per_event = body.len() as u64 / count;
     let mut chunk = Chunk::with_capacity(batch_size);
     for (index, parsed) in events.into_iter().enumerate() {
-        chunk.push((index + 1, per_event, parsed));
-        if chunk.len() >= batch_size {
-            let full = std::mem::replace(&mut chunk, Chunk::with_capacity(batch_size));
-            if tx.blocking_send(Ok(full)).is_err() {
-                return Ok(());
-            }
+        if !push(&mut chunk, (index + 1, per_event, parsed), batch_size, tx) {
+            return Ok(());
         }
     }
+    send_rest(chunk, tx);
+    Ok(())
+}
+
+/// Adds a parsed line to `chunk` and sends the chunk once full. False when the importer has
+/// stopped listening (it stopped at a rejection): the reader stops too.
+fn push(chunk: &mut Chunk, item: (usize, u64, Result<Event, ParseError>), batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>) -> bool {
+    chunk.push(item);
+    if chunk.len() < batch_size {
+        return true;
+    }
+    let full = std::mem::replace(chunk, Chunk::with_capacity(batch_size));
+    tx.blocking_send(Ok(full)).is_ok()
+}
+
+/// Sends the last, partly filled chunk.
+fn send_rest(chunk: Chunk, tx: &mpsc::Sender<Result<Chunk, String>>) {
     if !chunk.is_empty() {
         let _ = tx.blocking_send(Ok(chunk));
     }
-    Ok(())
 }

@@ -72,7 +72,7 @@ async fn evaluate_datasets(
         return Ok(Vec::new());
     }
     let mut stored = Vec::new();
-    for (dataset_id, namespace, name) in tx.dataset_identities_of(datasets).await? {
+    for (dataset_id, namespace, name) in tx.snapshot().dataset_names(datasets).await? {
         let matching: Vec<&&VersionedRule> = rules.iter().filter(|r| r.rule.target.matches(&namespace, &name)).collect();
         if matching.is_empty() {
             continue;

@@ -51,8 +51,9 @@ impl Snapshot<'_> {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// (id, namespace, name) of datasets: what a lineage node shows, without the facets and
-    /// schema JSON of each row (decoding those was most of the cost of a large answer).
+    /// (id, namespace, name) of datasets, by id: what a lineage node shows and what a rule's
+    /// target matches, without the facets and schema JSON of each row (decoding those was most
+    /// of the cost of a large lineage answer).
     pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
@@ -62,6 +63,7 @@ impl Snapshot<'_> {
                 .column(dataset::Column::Namespace)
                 .column(dataset::Column::Name)
                 .filter(dataset::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .order_by_asc(dataset::Column::Id)
                 .into_tuple()
                 .all(&self.exec)
                 .await?;
@@ -80,6 +82,7 @@ impl Snapshot<'_> {
                 .column(job::Column::Namespace)
                 .column(job::Column::Name)
                 .filter(job::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .order_by_asc(job::Column::Id)
                 .into_tuple()
                 .all(&self.exec)
                 .await?;

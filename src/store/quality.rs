@@ -526,22 +526,4 @@ impl WriteTx {
         }
         Ok(query.one(&self.tx).await?.map(|r| RunState::parse(&r.state)))
     }
-
-    /// Id, namespace and name of datasets, for matching rule targets.
-    pub async fn dataset_identities_of(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<(i64, String, String)> = dataset::Entity::find()
-            .select_only()
-            .column(dataset::Column::Id)
-            .column(dataset::Column::Namespace)
-            .column(dataset::Column::Name)
-            .filter(dataset::Column::Id.is_in(ids.iter().map(|d| d.0)))
-            .order_by_asc(dataset::Column::Id)
-            .into_tuple()
-            .all(&self.tx)
-            .await?;
-        Ok(rows.into_iter().map(|(id, ns, name)| (DatasetId(id), ns, name)).collect())
-    }
 }
