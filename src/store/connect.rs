@@ -6,13 +6,42 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use super::{Backend, Store, StoreError};
 
 /// Arbitrary, fixed key of the PostgreSQL advisory lock that serialises migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x5745_4952; // "WEIR"
+
+/// How long opening waits, in all, for another process to finish switching a new SQLite file
+/// to WAL mode; the same as the busy timeout of every other statement.
+const OPEN_BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens the pool, trying again while SQLite answers "database is locked".
+///
+/// Switching a new file to WAL mode (the `journal_mode` pragma every connection runs) needs an
+/// exclusive lock that SQLite does not wait for with `busy_timeout`: replicas or processes
+/// opening one new file together would otherwise fail at random. Once the file is in WAL mode
+/// the pragma changes nothing and takes no lock, so this loop runs only at first start.
+async fn open_with_retries(options: ConnectOptions) -> Result<DatabaseConnection, StoreError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(err) => {
+                let err = StoreError::from(err);
+                if !err.is_locked() || started.elapsed() >= OPEN_BUSY_WAIT {
+                    return Err(err);
+                }
+                tracing::debug!(error = %err, "database file is locked while opening; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+        }
+    }
+}
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH?mode=rwc`, `sqlite::memory:`, `postgres://...`).
@@ -61,7 +90,7 @@ impl Store {
             SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         }
-        let db = Database::connect(options).await?;
+        let db = open_with_retries(options).await?;
         Ok(Store { db, backend, write_lock: Default::default() })
     }
 

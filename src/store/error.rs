@@ -24,4 +24,9 @@ impl StoreError {
             .iter()
             .any(|needle| text.contains(needle))
     }
+
+    /// SQLite's "database is locked": another connection holds a lock this one could not wait for.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Db(err) if err.to_string().contains("database is locked"))
+    }
 }
