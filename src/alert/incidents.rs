@@ -117,6 +117,10 @@ pub async fn on_results(tx: &WriteTx, results: &[CheckResult], now: DateTime<Utc
         if !tx.is_latest_check(result).await? {
             continue;
         }
+        // A pass after a pass (nearly every result) cannot change an incident.
+        if result.outcome == Outcome::Pass && tx.replaced_a_pass(result) {
+            continue;
+        }
         let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;
         let changes_something = matches!(
             (result.outcome, result.severity, &active),

@@ -143,7 +143,7 @@ pub async fn health_changes(tx: &WriteTx, results: &[CheckResult]) -> Result<Vec
         let matters = if makes_bad(result) {
             true
         } else {
-            tx.superseded_by(result).await?.is_some_and(|previous| makes_bad(&previous))
+            tx.superseded_verdict(result).await?.is_some_and(|(outcome, severity)| is_bad(outcome, severity))
         };
         if matters {
             changed.push((result.dataset_id, result.evidence_time));
@@ -153,7 +153,11 @@ pub async fn health_changes(tx: &WriteTx, results: &[CheckResult]) -> Result<Vec
 }
 
 fn makes_bad(result: &CheckResult) -> bool {
-    result.outcome == Outcome::Fail && result.severity == Severity::Block
+    is_bad(result.outcome, result.severity)
+}
+
+fn is_bad(outcome: Outcome, severity: Severity) -> bool {
+    outcome == Outcome::Fail && severity == Severity::Block
 }
 
 /// One entry per dataset, at its earliest change: the runs that read it since a later change

@@ -13,6 +13,7 @@ mod gating;
 mod graph;
 mod quality;
 mod read;
+mod recorded_checks;
 mod retention;
 mod tokens;
 mod write;

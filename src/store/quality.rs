@@ -13,6 +13,7 @@ use super::entities::{
     rule_change, run,
 };
 use super::gating::runs_with;
+use super::recorded_checks::Recorded;
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
 use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
@@ -239,6 +240,7 @@ impl WriteTx {
         };
         let version = row.version + 1;
         row.delete(&self.tx).await?;
+        self.recorded.forget_rule(id);
         latest_check::Entity::delete_many()
             .filter(latest_check::Column::RuleId.eq(id))
             .exec(&self.tx)
@@ -272,6 +274,9 @@ impl WriteTx {
 
     /// Whether a result is (still) the latest of its rule and dataset.
     pub async fn is_latest_check(&self, result: &CheckResult) -> Result<bool, StoreError> {
+        if let Some(recorded) = self.recorded.get(&result.rule_id, result.dataset_id) {
+            return Ok(recorded.check_id == result.id);
+        }
         let found = latest_check::Entity::find()
             .filter(latest_check::Column::RuleId.eq(result.rule_id.as_str()))
             .filter(latest_check::Column::DatasetId.eq(result.dataset_id.0))
@@ -290,10 +295,16 @@ impl WriteTx {
         Ok(found.map(|l| Outcome::parse(&l.outcome)))
     }
 
-    /// The result `result` supersedes: the latest earlier-stored result of the same rule on the
-    /// same dataset whose evidence is no later than `result`'s (what health as of that time
-    /// read before `result` existed).
-    pub async fn superseded_by(&self, result: &CheckResult) -> Result<Option<CheckResult>, StoreError> {
+    /// The outcome and severity of the result `result` supersedes: the latest earlier-stored
+    /// result of the same rule on the same dataset whose evidence is no later than `result`'s
+    /// (what health as of that time read before `result` existed).
+    pub async fn superseded_verdict(&self, result: &CheckResult) -> Result<Option<(Outcome, Severity)>, StoreError> {
+        if let Some(recorded) = self.recorded.get(&result.rule_id, result.dataset_id)
+            && recorded.check_id == result.id
+            && recorded.replaced.is_some()
+        {
+            return Ok(recorded.replaced);
+        }
         let found = check_result::Entity::find()
             .filter(check_result::Column::DatasetId.eq(result.dataset_id.0))
             .filter(check_result::Column::RuleId.eq(result.rule_id.as_str()))
@@ -303,7 +314,16 @@ impl WriteTx {
             .order_by_desc(check_result::Column::Id)
             .one(&self.tx)
             .await?;
-        Ok(found.map(check_record))
+        Ok(found.map(check_record).map(|c| (c.outcome, c.severity)))
+    }
+
+    /// True when this transaction recorded `result` as the latest in place of a passing
+    /// result. No incident can then be open for its rule and dataset: the pass it replaced
+    /// resolved any when it was recorded, and only a failure opens one.
+    pub fn replaced_a_pass(&self, result: &CheckResult) -> bool {
+        self.recorded.get(&result.rule_id, result.dataset_id).is_some_and(|recorded| {
+            recorded.check_id == result.id && matches!(recorded.replaced, Some((Outcome::Pass, _)))
+        })
     }
 
     /// Stores a result in the history and makes it the latest for (rule, dataset).
@@ -337,6 +357,12 @@ impl WriteTx {
         match existing {
             Some(found) if found.evidence_time.is_some_and(|t| t > newest) => {}
             Some(found) => {
+                // The latest had the newest evidence (ties go to the later result), so when its
+                // evidence has a time it is also the result this one supersedes.
+                let replaced = found
+                    .evidence_time
+                    .map(|_| (Outcome::parse(&found.outcome), Severity::parse(&found.severity).unwrap_or(Severity::Block)));
+                self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced });
                 let mut active: latest_check::ActiveModel = found.into();
                 active.check_result_id = Set(row.id);
                 active.outcome = Set(row.outcome.clone());
@@ -346,6 +372,9 @@ impl WriteTx {
                 latest_check::Entity::update(active).exec_without_returning(&self.tx).await?;
             }
             None => {
+                // Older history may exist without a latest (a rule deleted and made again):
+                // what this result supersedes is left for the database to say.
+                self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced: None });
                 latest_check::ActiveModel {
                     rule_id: Set(row.rule_id.clone()),
                     dataset_id: Set(row.dataset_id),

@@ -30,6 +30,8 @@ pub struct WriteTx {
     /// On SQLite, this process's write turn ([`Store`]'s `write_lock`), released after the
     /// transaction ends (fields drop in order).
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The latest results this transaction (not an enclosing one) recorded.
+    pub(super) recorded: super::recorded_checks::RecordedChecks,
 }
 
 /// The raw event as it is archived.
@@ -114,7 +116,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.db.begin_with_options(options).await?;
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx { tx, _turn: turn, recorded: Default::default() })
     }
 }
 
@@ -134,9 +136,11 @@ impl WriteTx {
 
     /// A savepoint inside this transaction, used like a transaction: its `commit` releases it
     /// (its changes become part of this transaction), its `rollback` undoes only what was done
-    /// since it was taken. The write turn stays with the outer transaction.
+    /// since it was taken. The write turn stays with the outer transaction. It starts with
+    /// nothing recorded: the outer transaction is not used while a savepoint is open, and what
+    /// the savepoint records would be wrong there after a rollback.
     pub async fn savepoint(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx { tx: TransactionTrait::begin(&self.tx).await?, _turn: None })
+        Ok(WriteTx { tx: TransactionTrait::begin(&self.tx).await?, _turn: None, recorded: Default::default() })
     }
 
     /// Archives the raw event. Returns false when an identical event is already stored
