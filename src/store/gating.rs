@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -180,29 +180,35 @@ impl Snapshot<'_> {
             return Ok(rows.into_iter().map(check_record).collect());
         };
         // Every rule that ever had a result here has a latest_checks row; for each, one indexed
-        // lookup of its latest result as of `t`. Reading the dataset's results newest first
-        // instead cost as much as the results since `t` (every event adds some).
-        let mut rules: Vec<String> = latest_check::Entity::find()
-            .select_only()
-            .column(latest_check::Column::RuleId)
-            .filter(latest_check::Column::DatasetId.eq(dataset.0))
-            .into_tuple()
+        // lookup of its latest result as of `t`, all in one statement (a correlated subquery
+        // per rule). Reading the dataset's results newest first instead cost as much as the
+        // results since `t` (every event adds some); a statement per rule cost a round trip
+        // per rule on every judged input.
+        let earlier = Alias::new("earlier");
+        let latest_as_of = Query::select()
+            .column((earlier.clone(), check_result::Column::Id))
+            .from_as(check_result::Entity, earlier.clone())
+            .and_where(Expr::col((earlier.clone(), check_result::Column::DatasetId)).eq(dataset.0))
+            .and_where(
+                Expr::col((earlier.clone(), check_result::Column::RuleId))
+                    .equals((latest_check::Entity, latest_check::Column::RuleId)),
+            )
+            .and_where(Expr::col((earlier.clone(), check_result::Column::EvidenceTime)).lte(t))
+            .order_by((earlier.clone(), check_result::Column::EvidenceTime), Order::Desc)
+            .order_by((earlier, check_result::Column::Id), Order::Desc)
+            .limit(1)
+            .to_owned();
+        let per_rule = Query::select()
+            .expr(Expr::SubQuery(None, Box::new(latest_as_of.into())))
+            .from(latest_check::Entity)
+            .and_where(Expr::col((latest_check::Entity, latest_check::Column::DatasetId)).eq(dataset.0))
+            .to_owned();
+        let rows = check_result::Entity::find()
+            .filter(check_result::Column::Id.in_subquery(per_rule))
+            .order_by_asc(check_result::Column::RuleId)
             .all(&self.exec)
             .await?;
-        rules.sort();
-        let mut out = Vec::with_capacity(rules.len());
-        for rule_id in rules {
-            let found = check_result::Entity::find()
-                .filter(check_result::Column::DatasetId.eq(dataset.0))
-                .filter(check_result::Column::RuleId.eq(rule_id))
-                .filter(check_result::Column::EvidenceTime.lte(t))
-                .order_by_desc(check_result::Column::EvidenceTime)
-                .order_by_desc(check_result::Column::Id)
-                .one(&self.exec)
-                .await?;
-            out.extend(found.map(check_record));
-        }
-        Ok(out)
+        Ok(rows.into_iter().map(check_record).collect())
     }
 
     /// The latest COMPLETE run that wrote the dataset and ended no later than `as_of`.
