@@ -13,12 +13,11 @@ use super::entities::{
     rule_change, run,
 };
 use super::gating::runs_with;
-use super::recorded_checks::Recorded;
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
 use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
-use crate::quality::records::{CheckFilter, CheckResult, RuleAction, RuleChange, RuleRecord, Trigger};
-use crate::quality::{CheckOutcomeRecord, RuleDefinition, Severity};
+use crate::quality::records::{CheckFilter, CheckResult, RuleAction, RuleChange, RuleRecord};
+use crate::quality::{RuleDefinition, Severity};
 
 /// Metric rows read for one evaluation, newest first: enough for the latest value of every
 /// column of the needed metrics and a long volume history, bounded however long the history.
@@ -324,72 +323,6 @@ impl WriteTx {
         self.recorded.get(&result.rule_id, result.dataset_id).is_some_and(|recorded| {
             recorded.check_id == result.id && matches!(recorded.replaced, Some((Outcome::Pass, _)))
         })
-    }
-
-    /// Stores a result in the history and makes it the latest for (rule, dataset).
-    pub async fn record_check(&self, record: &CheckOutcomeRecord<'_>, trigger: Trigger) -> Result<CheckResult, StoreError> {
-        let row = check_result::ActiveModel {
-            rule_id: Set(record.rule_id.to_string()),
-            rule_version: Set(record.rule_version),
-            dataset_id: Set(record.dataset_id.0),
-            outcome: Set(record.outcome.outcome.as_str().to_string()),
-            severity: Set(record.outcome.severity.as_str().to_string()),
-            observed: Set(record.outcome.observed.clone()),
-            expected: Set(record.outcome.expected.clone()),
-            message: Set(record.outcome.message.clone()),
-            run_id: Set(record.run_id.map(str::to_string)),
-            trigger: Set(trigger.as_str().to_string()),
-            evaluated_at: Set(record.at),
-            evidence_time: Set(Some(record.evidence_time)),
-            ..Default::default()
-        }
-        .insert(&self.tx)
-        .await?;
-        // A result judged on older evidence (a late event) goes into history, but the latest
-        // stays the one with the newest evidence.
-        let existing = latest_check::Entity::find()
-            .filter(latest_check::Column::RuleId.eq(row.rule_id.as_str()))
-            .filter(latest_check::Column::DatasetId.eq(row.dataset_id))
-            .lock_exclusive()
-            .one(&self.tx)
-            .await?;
-        let newest = record.evidence_time;
-        match existing {
-            Some(found) if found.evidence_time.is_some_and(|t| t > newest) => {}
-            Some(found) => {
-                // The latest had the newest evidence (ties go to the later result), so when its
-                // evidence has a time it is also the result this one supersedes.
-                let replaced = found
-                    .evidence_time
-                    .map(|_| (Outcome::parse(&found.outcome), Severity::parse(&found.severity).unwrap_or(Severity::Block)));
-                self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced });
-                let mut active: latest_check::ActiveModel = found.into();
-                active.check_result_id = Set(row.id);
-                active.outcome = Set(row.outcome.clone());
-                active.severity = Set(row.severity.clone());
-                active.evaluated_at = Set(row.evaluated_at);
-                active.evidence_time = Set(Some(newest));
-                latest_check::Entity::update(active).exec_without_returning(&self.tx).await?;
-            }
-            None => {
-                // Older history may exist without a latest (a rule deleted and made again):
-                // what this result supersedes is left for the database to say.
-                self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced: None });
-                latest_check::ActiveModel {
-                    rule_id: Set(row.rule_id.clone()),
-                    dataset_id: Set(row.dataset_id),
-                    check_result_id: Set(row.id),
-                    outcome: Set(row.outcome.clone()),
-                    severity: Set(row.severity.clone()),
-                    evaluated_at: Set(row.evaluated_at),
-                    evidence_time: Set(Some(newest)),
-                    ..Default::default()
-                }
-                .insert(&self.tx)
-                .await?;
-            }
-        }
-        Ok(check_record(row))
     }
 
     /// What rules may look at for one dataset, as of `now` (inside this transaction, so the

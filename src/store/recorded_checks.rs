@@ -1,19 +1,152 @@
-//! What recording check results has taught one write transaction about the latest result of
-//! each (rule, dataset): which result is the latest now, and the verdict it replaced.
+//! Recording check results: the history row, the latest result of each (rule, dataset), and
+//! what recording taught the write transaction.
 //!
-//! Right after an event's rules are evaluated, the gate asks of every new result whether it
+//! An event's results are recorded together, in three statements whatever their number: the
+//! latest rows of their datasets are read (and locked), the results inserted, the latest rows
+//! written. Right after an event's rules are evaluated, the gate asks of every new result whether it
 //! replaced a failure, and incidents ask whether it is the latest and whether an incident can
-//! be open. `record_check` has just read and written exactly that row, so answering from here
+//! be open. `record_checks` has just read and written exactly that row, so answering from here
 //! saves two or three statements per result, several results per event. Entries are only ever
-//! written by this transaction's own `record_check`; anything else that changes latest results
+//! written by this transaction's own `record_checks`; anything else that changes latest results
 //! in the transaction forgets the rule's entries, and the database answers instead.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::entities::{check_result, latest_check};
+use super::quality::check_record;
+use super::write::{ROWS_PER_INSERT, last_of_each};
+use super::{StoreError, WriteTx};
 use crate::model::DatasetId;
-use crate::quality::Severity;
 use crate::quality::evaluate::Outcome;
+use crate::quality::records::{CheckResult, Trigger};
+use crate::quality::{CheckOutcomeRecord, Severity};
+
+impl WriteTx {
+    /// Stores results in the history and makes each the latest for its (rule, dataset) unless
+    /// the latest already rests on newer evidence (a late event goes into history only).
+    /// Returns the stored results in the order given.
+    pub async fn record_checks(&self, records: &[CheckOutcomeRecord<'_>], trigger: Trigger) -> Result<Vec<CheckResult>, StoreError> {
+        let mut stored = Vec::with_capacity(records.len());
+        for chunk in records.chunks(ROWS_PER_INSERT) {
+            stored.extend(self.record_chunk(chunk, trigger).await?);
+        }
+        Ok(stored)
+    }
+
+    async fn record_chunk(&self, records: &[CheckOutcomeRecord<'_>], trigger: Trigger) -> Result<Vec<CheckResult>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut datasets: Vec<i64> = records.iter().map(|r| r.dataset_id.0).collect();
+        datasets.sort_unstable();
+        datasets.dedup();
+        // Locked first, as the single-result path did: concurrent writers of the same latest
+        // rows (PostgreSQL) take turns instead of overwriting each other.
+        let mut latest: HashMap<(String, i64), latest_check::Model> = latest_check::Entity::find()
+            .filter(latest_check::Column::DatasetId.is_in(datasets))
+            .lock_exclusive()
+            .all(&self.tx)
+            .await?
+            .into_iter()
+            .map(|l| ((l.rule_id.clone(), l.dataset_id), l))
+            .collect();
+
+        let rows = records.iter().map(|record| check_result::ActiveModel {
+            rule_id: Set(record.rule_id.to_string()),
+            rule_version: Set(record.rule_version),
+            dataset_id: Set(record.dataset_id.0),
+            outcome: Set(record.outcome.outcome.as_str().to_string()),
+            severity: Set(record.outcome.severity.as_str().to_string()),
+            observed: Set(record.outcome.observed.clone()),
+            expected: Set(record.outcome.expected.clone()),
+            message: Set(record.outcome.message.clone()),
+            run_id: Set(record.run_id.map(str::to_string)),
+            trigger: Set(trigger.as_str().to_string()),
+            evaluated_at: Set(record.at),
+            evidence_time: Set(Some(record.evidence_time)),
+            ..Default::default()
+        });
+        let mut inserted = check_result::Entity::insert_many(rows).exec_with_returning(&self.tx).await?;
+        // Ids are handed out in the order of the VALUES list on both backends; RETURNING's own
+        // order is not promised.
+        inserted.sort_by_key(|row| row.id);
+
+        let mut newest = Vec::with_capacity(inserted.len());
+        for row in &inserted {
+            let key = (row.rule_id.clone(), row.dataset_id);
+            let evidence = row.evidence_time;
+            let replaced = match latest.get(&key) {
+                // A result judged on older evidence (a late event) goes into history, but the
+                // latest stays the one with the newest evidence.
+                Some(found) if found.evidence_time.is_some_and(|t| evidence.is_some_and(|e| t > e)) => continue,
+                // The latest had the newest evidence (ties go to the later result), so when its
+                // evidence has a time it is also the result this one supersedes.
+                Some(found) => found.evidence_time.map(|_| verdict(&found.outcome, &found.severity)),
+                // Older history may exist without a latest (a rule deleted and made again):
+                // what this result supersedes is left for the database to say.
+                None => None,
+            };
+            self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced });
+            let model = latest_check::Model {
+                id: latest.get(&key).map(|l| l.id).unwrap_or_default(),
+                rule_id: row.rule_id.clone(),
+                dataset_id: row.dataset_id,
+                check_result_id: row.id,
+                outcome: row.outcome.clone(),
+                severity: row.severity.clone(),
+                evaluated_at: row.evaluated_at,
+                evidence_time: evidence,
+            };
+            latest.insert(key, model.clone());
+            newest.push(model);
+        }
+        self.upsert_latest(&newest).await?;
+        Ok(inserted.into_iter().map(check_record).collect())
+    }
+
+    /// Writes the new latest rows: one statement, inserting the first result of a (rule,
+    /// dataset) and replacing the rest. The evidence-time condition keeps a newer latest that a
+    /// concurrent writer inserted meanwhile (a row that did not exist could not be locked).
+    async fn upsert_latest(&self, newest: &[latest_check::Model]) -> Result<(), StoreError> {
+        let unique = last_of_each(newest, |l| (l.rule_id.clone(), l.dataset_id));
+        if unique.is_empty() {
+            return Ok(());
+        }
+        let rows = unique.iter().map(|l| latest_check::ActiveModel {
+            rule_id: Set(l.rule_id.clone()),
+            dataset_id: Set(l.dataset_id),
+            check_result_id: Set(l.check_result_id),
+            outcome: Set(l.outcome.clone()),
+            severity: Set(l.severity.clone()),
+            evaluated_at: Set(l.evaluated_at),
+            evidence_time: Set(l.evidence_time),
+            ..Default::default()
+        });
+        use latest_check::Column as C;
+        let excluded = |column: C| Expr::col((Alias::new("excluded"), column));
+        let current = |column: C| Expr::col((latest_check::Entity, column));
+        latest_check::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([C::RuleId, C::DatasetId])
+                    .update_columns([C::CheckResultId, C::Outcome, C::Severity, C::EvaluatedAt, C::EvidenceTime])
+                    .action_and_where(
+                        current(C::EvidenceTime).is_null().or(current(C::EvidenceTime).lte(excluded(C::EvidenceTime))),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+fn verdict(outcome: &str, severity: &str) -> (Outcome, Severity) {
+    (Outcome::parse(outcome), Severity::parse(severity).unwrap_or(Severity::Block))
+}
 
 /// The latest result of one (rule, dataset), as recorded in this transaction.
 #[derive(Debug, Clone, Copy)]

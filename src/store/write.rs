@@ -685,11 +685,11 @@ impl WriteTx {
 
 /// Rows per multi-row insert: well under the bound parameters a statement may carry
 /// (SQLite 32,766, PostgreSQL 65,535) at ten columns a row.
-const ROWS_PER_INSERT: usize = 500;
+pub(super) const ROWS_PER_INSERT: usize = 500;
 
 /// The last item of each key, in first-seen order. One multi-row upsert may not name the same
 /// key twice (PostgreSQL refuses to update a row twice in one statement).
-fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
+pub(super) fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
     let mut position = std::collections::HashMap::with_capacity(items.len());
     let mut unique: Vec<&T> = Vec::with_capacity(items.len());
     for item in items {
