@@ -69,21 +69,26 @@ pub async fn assess(
         .into_iter()
         .filter(|c| applies(&c.rule_id))
         .collect();
-    let waivers: Vec<Waiver> = snapshot.waivers_of(dataset.id).await?.into_iter().filter(|w| w.active_at(waivers_at)).collect();
-    let waiver_for = |rule_id: Option<&str>| waivers.iter().find(|w| w.covers(rule_id)).cloned();
-
-    let failures: Vec<Failure> = checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail && c.severity == Severity::Block)
-        .map(|c| Failure { check: c.clone(), waiver: waiver_for(Some(&c.rule_id)) })
-        .collect();
+    let failing: Vec<&CheckResult> = checks.iter().filter(|c| c.outcome == Outcome::Fail && c.severity == Severity::Block).collect();
     let warnings: Vec<CheckResult> = checks
         .iter()
         .filter(|c| c.outcome == Outcome::Error || (c.outcome == Outcome::Fail && c.severity == Severity::Warn))
         .cloned()
         .collect();
-
     let mut taint = inherited_taint(snapshot, dataset, as_of).await?;
+
+    // Waivers matter only to a failure or a taint; a healthy dataset (nearly every input the
+    // gate looks at) needs no read of them.
+    let waivers: Vec<Waiver> = if failing.is_empty() && taint.is_none() {
+        Vec::new()
+    } else {
+        snapshot.waivers_of(dataset.id).await?.into_iter().filter(|w| w.active_at(waivers_at)).collect()
+    };
+    let waiver_for = |rule_id: Option<&str>| waivers.iter().find(|w| w.covers(rule_id)).cloned();
+    let failures: Vec<Failure> = failing
+        .into_iter()
+        .map(|c| Failure { check: c.clone(), waiver: waiver_for(Some(&c.rule_id)) })
+        .collect();
     if let Some(t) = &mut taint {
         // Waived on this dataset as a whole, or at its origin (the failure that caused it).
         t.waiver = match waiver_for(None) {
@@ -111,8 +116,7 @@ pub async fn assess(
 
 /// The taint of the run that last wrote the dataset (as of `as_of`), extended to it.
 async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &Dataset, as_of: Option<DateTime<Utc>>) -> Result<Option<Taint>, StoreError> {
-    let Some(writer) = snapshot.writer_as_of(dataset.id, as_of).await? else { return Ok(None) };
-    let Some(run_taint) = snapshot.run_taint(&writer.run_id).await? else { return Ok(None) };
+    let Some(run_taint) = snapshot.writer_taint_as_of(dataset.id, as_of).await? else { return Ok(None) };
     if !run_taint.tainted {
         return Ok(None);
     }
@@ -130,7 +134,7 @@ async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &Dataset, as_of: Opti
         origin_rule_id: run_taint.origin_rule_id,
         origin_check,
         path,
-        run_id: writer.run_id,
+        run_id: run_taint.run_id,
         violation: run_taint.violation,
         waiver: None,
     }))

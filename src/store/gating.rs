@@ -8,7 +8,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 
 use super::entities::{
@@ -213,17 +213,16 @@ impl Snapshot<'_> {
 
     /// The latest COMPLETE run that wrote the dataset and ended no later than `as_of`.
     pub async fn writer_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<Writer>, StoreError> {
-        let mut query = run::Entity::find()
-            .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
-            .filter(run::Column::State.eq(RunState::Complete.as_str()))
-            .filter(run::Column::EndedAt.is_not_null())
-            .order_by_desc(run::Column::EndedAt)
-            .order_by_desc(run::Column::Id);
-        if let Some(t) = as_of {
-            query = query.filter(run::Column::EndedAt.lte(t));
-        }
-        let found = query.one(&self.exec).await?;
+        let found = writer_query(dataset, as_of).one(&self.exec).await?;
         Ok(found.and_then(|r| Some(Writer { ended_at: r.ended_at?, run_id: r.id, job_id: JobId(r.job_id) })))
+    }
+
+    /// The taint verdict of [`Snapshot::writer_as_of`]'s run, in one statement: what a
+    /// dataset inherits, asked for every input of every run the gate judges.
+    pub async fn writer_taint_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<RunTaint>, StoreError> {
+        let writer = writer_query(dataset, as_of).select_only().column(run::Column::Id).limit(1).into_query();
+        let found = run_taint::Entity::find().filter(run_taint::Column::RunId.in_subquery(writer)).one(&self.exec).await?;
+        found.map(run_taint_of).transpose()
     }
 
     pub async fn check_result(&self, id: i64) -> Result<Option<CheckResult>, StoreError> {
@@ -271,20 +270,7 @@ impl Snapshot<'_> {
     }
 
     pub async fn run_taint(&self, run_id: &str) -> Result<Option<RunTaint>, StoreError> {
-        let found = run_taint::Entity::find_by_id(run_id.to_string()).one(&self.exec).await?;
-        found
-            .map(|r| {
-                Ok(RunTaint {
-                    run_id: r.run_id,
-                    tainted: r.tainted,
-                    origin_dataset_id: r.origin_dataset_id.map(DatasetId),
-                    origin_rule_id: r.origin_rule_id,
-                    origin_check_id: r.origin_check_id,
-                    path: serde_json::from_value(r.path).map_err(corrupt)?,
-                    violation: r.violation,
-                })
-            })
-            .transpose()
+        run_taint::Entity::find_by_id(run_id.to_string()).one(&self.exec).await?.map(run_taint_of).transpose()
     }
 
     pub async fn waivers_of(&self, dataset: DatasetId) -> Result<Vec<Waiver>, StoreError> {
@@ -322,6 +308,32 @@ impl Snapshot<'_> {
 /// The ids of the runs that read (or wrote) `dataset`, as a subquery: one statement whose text
 /// does not depend on how many runs there are (a list of their ids would grow with history and
 /// defeat the statement cache).
+/// The latest COMPLETE run that wrote `dataset` and ended no later than `as_of`, newest first.
+fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
+    let query = run::Entity::find()
+        .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
+        .filter(run::Column::State.eq(RunState::Complete.as_str()))
+        .filter(run::Column::EndedAt.is_not_null())
+        .order_by_desc(run::Column::EndedAt)
+        .order_by_desc(run::Column::Id);
+    match as_of {
+        Some(t) => query.filter(run::Column::EndedAt.lte(t)),
+        None => query,
+    }
+}
+
+fn run_taint_of(r: run_taint::Model) -> Result<RunTaint, StoreError> {
+    Ok(RunTaint {
+        run_id: r.run_id,
+        tainted: r.tainted,
+        origin_dataset_id: r.origin_dataset_id.map(DatasetId),
+        origin_rule_id: r.origin_rule_id,
+        origin_check_id: r.origin_check_id,
+        path: serde_json::from_value(r.path).map_err(corrupt)?,
+        violation: r.violation,
+    })
+}
+
 pub(super) fn runs_with(dataset: DatasetId, direction: Direction) -> SelectStatement {
     Query::select()
         .column(run_io::Column::RunId)
