@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{dataset, job, lineage_edge};
+use super::in_list;
 use super::{Snapshot, StoreError};
 use crate::model::{Dataset, DatasetId, Edge, Job, JobId};
 
@@ -21,34 +22,29 @@ fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
     }
 }
 
-/// Names per `IN (...)` list when looking rows up by identity (the `name` columns are
-/// indexed; the namespace is matched on the rows found).
-const NAMES_PER_QUERY: usize = 500;
-
-/// Ids per `IN (...)` list, well under the bound parameters of a statement on both engines.
-const IDS_PER_QUERY: usize = 5000;
-
 impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = dataset::Entity::find()
-            .filter(dataset::Column::Id.is_in(ids.iter().map(|i| i.0)))
-            .all(&self.exec)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        self.rows_by_ids::<dataset::Entity, _>(dataset::Column::Id, &ids).await
     }
 
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        self.rows_by_ids::<job::Entity, _>(job::Column::Id, &ids).await
+    }
+
+    /// Whole rows of `E` whose `id` column is one of `ids`, as domain values.
+    async fn rows_by_ids<E, T>(&self, id: E::Column, ids: &[i64]) -> Result<Vec<T>, StoreError>
+    where
+        E: EntityTrait,
+        E::Model: Into<T>,
+    {
+        let mut found = Vec::with_capacity(ids.len());
+        for list in in_list::chunks(ids) {
+            let rows = E::find().filter(id.is_in(list)).all(&self.exec).await?;
+            found.extend(rows.into_iter().map(Into::into));
         }
-        let rows = job::Entity::find()
-            .filter(job::Column::Id.is_in(ids.iter().map(|i| i.0)))
-            .all(&self.exec)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(found)
     }
 
     /// (id, namespace, name) of datasets, by id: what a lineage node shows and what a rule's
@@ -56,13 +52,14 @@ impl Snapshot<'_> {
     /// of the cost of a large lineage answer).
     pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_QUERY) {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        for list in in_list::chunks(&ids) {
             let rows: Vec<(i64, String, String)> = dataset::Entity::find()
                 .select_only()
                 .column(dataset::Column::Id)
                 .column(dataset::Column::Namespace)
                 .column(dataset::Column::Name)
-                .filter(dataset::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .filter(dataset::Column::Id.is_in(list))
                 .order_by_asc(dataset::Column::Id)
                 .into_tuple()
                 .all(&self.exec)
@@ -75,13 +72,14 @@ impl Snapshot<'_> {
     /// (id, namespace, name) of jobs, like [`Snapshot::dataset_names`].
     pub async fn job_names(&self, ids: &[JobId]) -> Result<Vec<(JobId, String, String)>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_QUERY) {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        for list in in_list::chunks(&ids) {
             let rows: Vec<(i64, String, String)> = job::Entity::find()
                 .select_only()
                 .column(job::Column::Id)
                 .column(job::Column::Namespace)
                 .column(job::Column::Name)
-                .filter(job::Column::Id.is_in(chunk.iter().map(|i| i.0)))
+                .filter(job::Column::Id.is_in(list))
                 .order_by_asc(job::Column::Id)
                 .into_tuple()
                 .all(&self.exec)
@@ -95,9 +93,10 @@ impl Snapshot<'_> {
     /// themselves), a few queries for any number of them.
     pub async fn datasets_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Dataset>, StoreError> {
         let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(NAMES_PER_QUERY) {
+        for chunk in refs.chunks(in_list::MAX_VALUES) {
+            let names: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
             let rows = dataset::Entity::find()
-                .filter(dataset::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
+                .filter(dataset::Column::Name.is_in(in_list::chunks(&names).flatten()))
                 .all(&self.exec)
                 .await?;
             found.extend(rows.into_iter().filter(|d| chunk.iter().any(|r| r.0 == d.namespace && r.1 == d.name)).map(Into::into));
@@ -108,9 +107,10 @@ impl Snapshot<'_> {
     /// The jobs with these identities, a few queries for any number of them.
     pub async fn jobs_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Job>, StoreError> {
         let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(NAMES_PER_QUERY) {
+        for chunk in refs.chunks(in_list::MAX_VALUES) {
+            let names: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
             let rows = job::Entity::find()
-                .filter(job::Column::Name.is_in(chunk.iter().map(|r| r.1.clone())))
+                .filter(job::Column::Name.is_in(in_list::chunks(&names).flatten()))
                 .all(&self.exec)
                 .await?;
             found.extend(rows.into_iter().filter(|j| chunk.iter().any(|r| r.0 == j.namespace && r.1 == j.name)).map(Into::into));
@@ -119,39 +119,30 @@ impl Snapshot<'_> {
     }
 
     /// Edges touching any of `datasets`, current or as of a time.
-    pub async fn edges_of_datasets(
-        &self,
-        datasets: &[DatasetId],
-        as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Edge>, StoreError> {
-        if datasets.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = lineage_edge::Entity::find()
-            .filter(lineage_edge::Column::DatasetId.is_in(datasets.iter().map(|d| d.0)))
-            .filter(edge_condition(as_of))
-            .order_by_asc(lineage_edge::Column::Id)
-            .all(&self.exec)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+    pub async fn edges_of_datasets(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<Edge>, StoreError> {
+        let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
+        self.edges_where(lineage_edge::Column::DatasetId, &ids, as_of).await
     }
 
     /// Edges touching any of `jobs`, current or as of a time.
-    pub async fn edges_of_jobs(
-        &self,
-        jobs: &[JobId],
-        as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Edge>, StoreError> {
-        if jobs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = lineage_edge::Entity::find()
-            .filter(lineage_edge::Column::JobId.is_in(jobs.iter().map(|j| j.0)))
-            .filter(edge_condition(as_of))
-            .order_by_asc(lineage_edge::Column::Id)
-            .all(&self.exec)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+    pub async fn edges_of_jobs(&self, jobs: &[JobId], as_of: Option<DateTime<Utc>>) -> Result<Vec<Edge>, StoreError> {
+        let ids: Vec<i64> = jobs.iter().map(|j| j.0).collect();
+        self.edges_where(lineage_edge::Column::JobId, &ids, as_of).await
     }
 
+    /// Edges whose `column` (dataset or job id) is one of `ids`, in the order they were made.
+    async fn edges_where(&self, column: lineage_edge::Column, ids: &[i64], as_of: Option<DateTime<Utc>>) -> Result<Vec<Edge>, StoreError> {
+        let mut rows = Vec::new();
+        for list in in_list::chunks(ids) {
+            rows.extend(
+                lineage_edge::Entity::find()
+                    .filter(column.is_in(list))
+                    .filter(edge_condition(as_of))
+                    .all(&self.exec)
+                    .await?,
+            );
+        }
+        rows.sort_by_key(|e| e.id);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }

@@ -11,6 +11,7 @@ mod entities;
 mod error;
 mod gating;
 mod graph;
+mod in_list;
 mod quality;
 mod read;
 mod recorded_checks;
