@@ -185,14 +185,7 @@ impl WriteTx {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<JobState, StoreError> {
-        self.insert_job_if_missing(namespace, name, now).await?;
-        let found = job::Entity::find()
-            .filter(job::Column::Namespace.eq(namespace))
-            .filter(job::Column::Name.eq(name))
-            .lock_exclusive()
-            .one(&self.tx)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
+        let found = self.find_or_insert_job(namespace, name, true, now).await?;
         let latest_run_time = match &found.latest_run_id {
             Some(run_id) => run::Entity::find_by_id(run_id.clone())
                 .one(&self.tx)
@@ -720,14 +713,25 @@ impl WriteTx {
     /// The job's id, creating it if needed, without locking it (used for parent jobs, so an
     /// event locks only its own job and lock order stays child -> nothing).
     pub async fn ensure_job(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<JobId, StoreError> {
+        Ok(JobId(self.find_or_insert_job(namespace, name, false, now).await?.id))
+    }
+
+    /// The job's row (locked when `lock`), inserted first if it does not exist yet. Read
+    /// first: nearly every event is about a known job, and inserting its namespace and itself
+    /// "if missing" cost two statements each time.
+    async fn find_or_insert_job(&self, namespace: &str, name: &str, lock: bool, now: DateTime<Utc>) -> Result<job::Model, StoreError> {
+        let find = || {
+            let query = job::Entity::find().filter(job::Column::Namespace.eq(namespace)).filter(job::Column::Name.eq(name));
+            if lock { query.lock_exclusive() } else { query }
+        };
+        if let Some(found) = find().one(&self.tx).await? {
+            return Ok(found);
+        }
         self.insert_job_if_missing(namespace, name, now).await?;
-        let found = job::Entity::find()
-            .filter(job::Column::Namespace.eq(namespace))
-            .filter(job::Column::Name.eq(name))
+        find()
             .one(&self.tx)
             .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?;
-        Ok(JobId(found.id))
+            .ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))
     }
 
     /// (namespace, name) of a job, for messages.
