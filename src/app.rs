@@ -69,6 +69,10 @@ impl App {
         config.validate()?;
         let store = Store::connect(&config.database_url).await.map_err(StartupError::Database)?;
         store.migrate().await.map_err(StartupError::Migrations)?;
+        if let Err(e) = store.checkpoint().await {
+            // Not fatal: SQLite checkpoints by itself as the log grows.
+            warn!(error = %e, "could not checkpoint the SQLite log at startup");
+        }
         if !config.bind.ip().is_loopback() && !config.insecure && !config.require_auth {
             let configured = tokens::auth_configured(&store).await.map_err(StartupError::Database)?;
             if !configured {

@@ -202,6 +202,30 @@ async fn imports_a_json_array(backend: Backend) {
     );
 }
 
+/// The import leaves nothing in the write-ahead log for the server's first write to copy: the
+/// database file alone holds what was imported. Another process keeps the file open meanwhile
+/// (as a running server would), so closing the import's connections copies nothing by itself.
+#[tokio::test]
+async fn sqlite_import_leaves_its_events_in_the_database_file() {
+    let dir = std::env::temp_dir().join(format!("weir-import-wal-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("weir.db").display());
+    let other = Store::connect(&url).await.expect("open the file first");
+    other.migrate().await.expect("migrations");
+    let file = temp_file(&good_events().iter().map(line).collect::<Vec<_>>().join("\n"), "ndjson");
+    let out = import(&url, &file.0, &[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    // The database file without its log, as a copy opened on its own.
+    let copy = dir.join("copy.db");
+    std::fs::copy(dir.join("weir.db"), &copy).expect("copy the database file");
+    assert_eq!(
+        downstream_of_a(&format!("sqlite://{}?mode=rwc", copy.display())).await,
+        ["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "job:etl:clean", "job:etl:report"]
+    );
+    drop(other);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_missing_file_is_an_error() {
     let path = std::env::temp_dir().join(format!("weir-import-missing-{}.db", uuid::Uuid::new_v4().simple()));

@@ -132,6 +132,10 @@ pub async fn run(args: &ImportArgs) -> Result<(), String> {
     let progress = if args.quiet { ProgressBar::hidden() } else { progress_bar(&args.file)? };
     let result = import_file(&store, &args.file, args, &progress).await;
     progress.finish_and_clear();
+    if let Err(e) = store.checkpoint().await {
+        // The events are stored; only the log's copy into the database file is left for later.
+        tracing::warn!(error = %e, "could not checkpoint the SQLite log after the import");
+    }
     let summary = result?;
     print!("{summary}");
     if !summary.rejected.is_empty() && !args.keep_going {
