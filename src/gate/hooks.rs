@@ -10,6 +10,7 @@ use super::model::{Decision, GateDecision};
 use super::taint::{health_changes, propagate, run_completed};
 use crate::model::{DatasetId, JobId};
 use crate::openlineage::{Event, RunEventType};
+use crate::quality::Rule;
 use crate::quality::records::CheckResult;
 use crate::store::{StoreError, WriteTx, reference};
 
@@ -42,7 +43,7 @@ pub async fn after_event(
         let starts = event.event_type == Some(RunEventType::Start)
             || (applied.is_new && event.event_type.is_some_and(RunEventType::is_terminal));
         if starts {
-            violation = check_violation(tx, event, applied, unknown, now).await?;
+            violation = check_violation(tx, &rules, event, applied, unknown, now).await?;
         }
     }
 
@@ -62,6 +63,7 @@ pub async fn after_event(
 /// decision, and the run is tainted by what blocked it.
 async fn check_violation(
     tx: &WriteTx,
+    rules: &[Rule],
     event: &Event,
     applied: &RunEventApplied,
     unknown: UnknownInputPolicy,
@@ -75,9 +77,8 @@ async fn check_violation(
         Some(snapshot.datasets(&applied.inputs).await?.iter().map(reference).collect())
     };
     let request = GateRequest { namespace: job.namespace.clone(), job: job.name.clone(), inputs };
-    let rules = load_rules(&snapshot).await?;
     // Judged on the evidence known as of the run's start, like its taint.
-    let mut decision = decide(&snapshot, &rules, &request, Some(event.event_time), now, unknown).await?;
+    let mut decision = decide(&snapshot, rules, &request, Some(event.event_time), now, unknown).await?;
     if decision.decision != Decision::Block {
         return Ok(None);
     }
