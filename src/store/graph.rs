@@ -51,40 +51,36 @@ impl Snapshot<'_> {
     /// target matches, without the facets and schema JSON of each row (decoding those was most
     /// of the cost of a large lineage answer).
     pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
-        let mut found = Vec::with_capacity(ids.len());
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-        for list in in_list::chunks(&ids) {
-            let rows: Vec<(i64, String, String)> = dataset::Entity::find()
-                .select_only()
-                .column(dataset::Column::Id)
-                .column(dataset::Column::Namespace)
-                .column(dataset::Column::Name)
-                .filter(dataset::Column::Id.is_in(list))
-                .order_by_asc(dataset::Column::Id)
-                .into_tuple()
-                .all(&self.exec)
-                .await?;
-            found.extend(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)));
-        }
-        Ok(found)
+        let columns = [dataset::Column::Id, dataset::Column::Namespace, dataset::Column::Name];
+        let rows = self.names_by_ids::<dataset::Entity>(columns, &ids).await?;
+        Ok(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)).collect())
     }
 
     /// (id, namespace, name) of jobs, like [`Snapshot::dataset_names`].
     pub async fn job_names(&self, ids: &[JobId]) -> Result<Vec<(JobId, String, String)>, StoreError> {
-        let mut found = Vec::with_capacity(ids.len());
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-        for list in in_list::chunks(&ids) {
-            let rows: Vec<(i64, String, String)> = job::Entity::find()
+        let columns = [job::Column::Id, job::Column::Namespace, job::Column::Name];
+        let rows = self.names_by_ids::<job::Entity>(columns, &ids).await?;
+        Ok(rows.into_iter().map(|(id, namespace, name)| (JobId(id), namespace, name)).collect())
+    }
+
+    /// The `[id, namespace, name]` columns of the rows of `E` with these ids, by id.
+    async fn names_by_ids<E: EntityTrait>(&self, columns: [E::Column; 3], ids: &[i64]) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let [id, namespace, name] = columns;
+        let mut found = Vec::with_capacity(ids.len());
+        for list in in_list::chunks(ids) {
+            let rows: Vec<(i64, String, String)> = E::find()
                 .select_only()
-                .column(job::Column::Id)
-                .column(job::Column::Namespace)
-                .column(job::Column::Name)
-                .filter(job::Column::Id.is_in(list))
-                .order_by_asc(job::Column::Id)
+                .column(id)
+                .column(namespace)
+                .column(name)
+                .filter(id.is_in(list))
+                .order_by_asc(id)
                 .into_tuple()
                 .all(&self.exec)
                 .await?;
-            found.extend(rows.into_iter().map(|(id, namespace, name)| (JobId(id), namespace, name)));
+            found.extend(rows);
         }
         Ok(found)
     }
@@ -92,28 +88,34 @@ impl Snapshot<'_> {
     /// The datasets with these identities (not aliases: lineage nodes are the datasets
     /// themselves), a few queries for any number of them.
     pub async fn datasets_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Dataset>, StoreError> {
-        let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(in_list::MAX_VALUES) {
-            let names: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
-            let rows = dataset::Entity::find()
-                .filter(dataset::Column::Name.is_in(in_list::chunks(&names).flatten()))
-                .all(&self.exec)
-                .await?;
-            found.extend(rows.into_iter().filter(|d| chunk.iter().any(|r| r.0 == d.namespace && r.1 == d.name)).map(Into::into));
-        }
-        Ok(found)
+        self.rows_by_refs::<dataset::Entity, _>(dataset::Column::Name, refs, |d| (&d.namespace, &d.name)).await
     }
 
     /// The jobs with these identities, a few queries for any number of them.
     pub async fn jobs_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Job>, StoreError> {
+        self.rows_by_refs::<job::Entity, _>(job::Column::Name, refs, |j| (&j.namespace, &j.name)).await
+    }
+
+    /// Rows of `E` whose (namespace, name), as `identity` reads it, is one of `refs`: looked up
+    /// by the indexed `name` column, the namespace matched on the rows found.
+    async fn rows_by_refs<E, T>(
+        &self,
+        name: E::Column,
+        refs: &[(String, String)],
+        identity: impl Fn(&E::Model) -> (&String, &String),
+    ) -> Result<Vec<T>, StoreError>
+    where
+        E: EntityTrait,
+        E::Model: Into<T>,
+    {
         let mut found = Vec::with_capacity(refs.len());
-        for chunk in refs.chunks(in_list::MAX_VALUES) {
-            let names: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
-            let rows = job::Entity::find()
-                .filter(job::Column::Name.is_in(in_list::chunks(&names).flatten()))
-                .all(&self.exec)
-                .await?;
-            found.extend(rows.into_iter().filter(|j| chunk.iter().any(|r| r.0 == j.namespace && r.1 == j.name)).map(Into::into));
+        for list in in_list::chunks(refs) {
+            let rows = E::find().filter(name.is_in(list.iter().map(|r| r.1.clone()))).all(&self.exec).await?;
+            let wanted = |row: &E::Model| {
+                let (namespace, name) = identity(row);
+                list.iter().any(|r| &r.0 == namespace && &r.1 == name)
+            };
+            found.extend(rows.into_iter().filter(wanted).map(Into::into));
         }
         Ok(found)
     }
