@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
@@ -225,12 +225,18 @@ async fn ingest_events(
 ) -> Result<bool, String> {
     let unit = summary.unit;
     for group in events.chunks(MAX_BATCH) {
-        let incoming: Vec<Incoming<'_>> = group
-            .iter()
-            .filter_map(|(_, _, parsed)| parsed.as_ref().ok())
-            .map(|event| Incoming { event, received_at: Utc::now() })
-            .collect();
-        let results = ingest_batch(store, &incoming, args.gate_unknown_inputs, !args.keep_going).await;
+        // The batch runs on the store's writer thread, which needs events of its own: a copy
+        // costs microseconds, the event's transaction milliseconds.
+        let events: Vec<(Event, DateTime<Utc>)> =
+            group.iter().filter_map(|(_, _, parsed)| parsed.as_ref().ok()).map(|event| (event.clone(), Utc::now())).collect();
+        let (writer, unknown_inputs, stop_at_rejection) = (store.clone(), args.gate_unknown_inputs, !args.keep_going);
+        let results = store
+            .on_writer(async move {
+                let incoming: Vec<Incoming<'_>> = events.iter().map(|(event, received_at)| Incoming { event, received_at: *received_at }).collect();
+                ingest_batch(&writer, &incoming, unknown_inputs, stop_at_rejection).await
+            })
+            .await
+            .map_err(|e| format!("{unit} {}: the import's writer failed: {e}", group.first().map_or(0, |g| g.0)))?;
         for ((position, bytes, _), result) in group.iter().zip(results) {
             progress.inc(*bytes);
             let rejection = match result {

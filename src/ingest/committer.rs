@@ -79,11 +79,12 @@ async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mps
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let pending = std::mem::take(&mut batch);
-        let store = store.clone();
-        // Each batch runs in a task of its own: whatever happens to it (`commit` already
-        // retries a batch that panics event by event), the writer goes on with the next one.
-        let handle = tokio::spawn(async move { commit(&store, unknown_inputs, pending).await });
-        if let Err(e) = handle.await {
+        let writer = store.clone();
+        // Each batch runs in a task of its own, on the store's writer thread: whatever happens
+        // to it (`commit` already retries a batch that panics event by event), the writer goes
+        // on with the next one.
+        let done = store.on_writer(async move { commit(&writer, unknown_inputs, pending).await }).await;
+        if let Err(e) = done {
             error!(error = %e, "an ingest batch failed");
         }
     }

@@ -9,6 +9,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+use super::writer_thread::WriterThread;
 use super::{Backend, Store, StoreError};
 
 /// Arbitrary, fixed key of the PostgreSQL advisory lock that serialises migrations.
@@ -90,8 +91,20 @@ impl Store {
             SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
         }
-        let db = open_with_retries(options).await?;
-        Ok(Store { db, backend, write_lock: Default::default() })
+        let db = open_with_retries(options.clone()).await?;
+        // An in-memory database exists per connection: its one connection does everything.
+        if backend == Backend::Postgres || url.contains(":memory:") {
+            return Ok(Store { write_db: db.clone(), db, writer: None, backend, write_lock: Default::default() });
+        }
+        let writer = WriterThread::start().map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("cannot start the writer thread: {e}"))))?;
+        // One connection, opened from the writer thread and kept for the life of the store:
+        // a connection opened again later, from another thread, would not be pinned.
+        options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        let write_db = writer
+            .run(open_with_retries(options))
+            .await
+            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("opening the write connection failed: {e}"))))??;
+        Ok(Store { db, write_db, writer: Some(writer), backend, write_lock: Default::default() })
     }
 
     /// Applies every pending migration. Safe to run on every start and from several replicas

@@ -18,6 +18,7 @@ mod recorded_checks;
 mod retention;
 mod tokens;
 mod write;
+mod writer_thread;
 
 pub use alerting::{IncidentFilter, NewChannel};
 pub use error::StoreError;
@@ -38,6 +39,10 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where write transactions run: on SQLite files a one-connection pool opened from the
+    /// writer thread (see [`writer_thread`]); otherwise the same pool as `db`.
+    write_db: DatabaseConnection,
+    writer: Option<writer_thread::WriterThread>,
     backend: Backend,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of in SQLite's busy handler, which polls with sleeps that grow to 100 ms (or whole
@@ -49,5 +54,19 @@ pub struct Store {
 impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Runs `work` (which should take its write transactions in there) on the writer thread
+    /// when the store has one, or as a task of the current runtime, and waits for it. Fails
+    /// only if `work` panicked.
+    pub async fn on_writer<F, T>(&self, work: F) -> Result<T, tokio::task::JoinError>
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.run(work).await,
+            None => tokio::spawn(work).await,
+        }
     }
 }
