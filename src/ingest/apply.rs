@@ -12,7 +12,7 @@ use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, Metri
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
 use super::IngestError;
 use crate::gate::hooks::RunEventApplied;
-use crate::store::{DatasetState, RunRecord, StoreError, WriteTx, merge_facets};
+use crate::store::{DatasetState, RunIoRows, RunRecord, StoreError, WriteTx, merge_facets};
 
 pub struct Context<'a> {
     pub tx: &'a WriteTx,
@@ -145,11 +145,12 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
 
     let evidence = Evidence { key: run_id.clone(), run_id: Some(&run_id), at };
     let wrote_successfully = record.state == RunState::Complete;
-    let reported = datasets(ctx, &evidence, wrote_successfully).await?;
+    let mut run_io = if is_new { RunIoRows::none() } else { tx.run_io_rows(&run_id).await? };
+    let reported = datasets(ctx, &evidence, wrote_successfully, &mut run_io).await?;
     let input_ids: Vec<DatasetId> = reported.iter().filter(|r| r.1 == Direction::Input).map(|r| r.0).collect();
     run_test_facet(ctx, &run.facets, &evidence, &input_ids).await?;
 
-    let all = tx.run_io_of(&run_id).await?;
+    let all = run_io.pairs();
     let io = IoSet { key: format!("run:{run_id}"), time: record.first_event_time, seen: at, all: &all, reported: &reported };
     edges::update(tx, &mut job_state, io).await?;
     tx.save_job(&job_state, ctx.now).await?;
@@ -178,7 +179,7 @@ pub async fn job_event(ctx: &Context<'_>) -> Result<(), StoreError> {
     let mut job_state = tx.lock_job(&job.namespace, &job.name, ctx.now).await?;
     merge_facets(&mut job_state.facets, &job.facets);
     let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
-    let reported = datasets(ctx, &evidence, false).await?;
+    let reported = datasets(ctx, &evidence, false, &mut RunIoRows::none()).await?;
     let io = IoSet {
         key: format!("job-event:{}", ctx.event_hash),
         time: ctx.event.event_time,
@@ -196,6 +197,7 @@ async fn datasets(
     ctx: &Context<'_>,
     evidence: &Evidence<'_>,
     wrote_successfully: bool,
+    run_io: &mut RunIoRows,
 ) -> Result<Vec<(DatasetId, Direction)>, StoreError> {
     let mut all: Vec<(Direction, &Dataset)> = ctx
         .event
@@ -219,7 +221,7 @@ async fn datasets(
                 Direction::Input => &dataset.input_facets,
                 Direction::Output => &dataset.output_facets,
             };
-            ctx.tx.upsert_run_io(run_id, id, direction, facets, version_id, evidence.at).await?;
+            ctx.tx.upsert_run_io(run_io, run_id, id, direction, facets, version_id, evidence.at).await?;
         }
         if direction == Direction::Output {
             column_lineage(ctx, id, dataset).await?;

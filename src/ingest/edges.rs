@@ -38,19 +38,22 @@ pub async fn update(tx: &WriteTx, job: &mut JobState, io: IoSet<'_>) -> Result<(
         // The set replaces the previous one direction by direction: a START that names only
         // inputs leaves the job's outputs as they were until the run reports its own.
         let covers = |dir: Direction| io.all.iter().any(|(_, d)| *d == dir);
+        let earliest = same_set.then_some(io.time);
+        let mut widened = Vec::new();
+        let mut retired = Vec::new();
         for edge in &current {
             if io.all.contains(&(edge.dataset_id, edge.direction)) {
-                let first_seen = if same_set { edge.first_seen.min(io.time) } else { edge.first_seen };
-                tx.touch_edge(edge.id, first_seen, edge.last_seen.max(io.seen)).await?;
+                if earliest.is_some_and(|t| t < edge.first_seen) || io.seen > edge.last_seen {
+                    widened.push(edge.id);
+                }
             } else if covers(edge.direction) {
-                tx.retire_edge(edge.id, io.time).await?;
+                retired.push(edge.id);
             }
         }
-        for &(ds, dir) in io.all {
-            if find(ds, dir).is_none() {
-                tx.insert_edge(job.id, ds, dir, io.time, io.seen, None).await?;
-            }
-        }
+        let added: Vec<_> = io.all.iter().copied().filter(|&(ds, dir)| find(ds, dir).is_none()).collect();
+        tx.widen_edges(&widened, earliest, Some(io.seen)).await?;
+        tx.retire_edges(&retired, io.time).await?;
+        tx.insert_edges(job.id, &added, io.time, io.seen, None).await?;
         job.current_io_time = Some(match (same_set, job.current_io_time) {
             (true, Some(t)) => t.min(io.time),
             _ => io.time,
@@ -61,11 +64,15 @@ pub async fn update(tx: &WriteTx, job: &mut JobState, io: IoSet<'_>) -> Result<(
 
     // A run older than the current IO set: it is history. Its edges that are still current
     // existed earlier than we knew; the others existed until the current set replaced them.
+    let mut widened = Vec::new();
+    let mut added = Vec::new();
     for &(ds, dir) in io.reported {
         match find(ds, dir) {
-            Some(edge) => tx.touch_edge(edge.id, edge.first_seen.min(io.time), edge.last_seen).await?,
-            None => tx.insert_edge(job.id, ds, dir, io.time, io.seen, job.current_io_time).await?,
+            Some(edge) if io.time < edge.first_seen => widened.push(edge.id),
+            Some(_) => {}
+            None => added.push((ds, dir)),
         }
     }
-    Ok(())
+    tx.widen_edges(&widened, Some(io.time), None).await?;
+    tx.insert_edges(job.id, &added, io.time, io.seen, job.current_io_time).await
 }

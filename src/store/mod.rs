@@ -24,7 +24,7 @@ pub use alerting::{IncidentFilter, NewChannel};
 pub use error::StoreError;
 pub use gating::{Snapshot, Writer, reference, run_start};
 pub use read::NameFilter;
-pub use write::{DatasetState, EdgeSpec, InsertedRaw, JobState, RunRecord, WriteTx, merge_facets};
+pub use write::{DatasetState, EdgeSpec, InsertedRaw, JobState, RunIoRows, RunRecord, WriteTx, merge_facets};
 
 use sea_orm::DatabaseConnection;
 

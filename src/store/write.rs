@@ -7,10 +7,10 @@
 //! other while events of different jobs run in parallel.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions,
+    ActiveModelTrait, ActiveValue::{NotSet, Set}, ColumnTrait, DatabaseTransaction, EntityTrait,
+    FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
 };
 use serde_json::Value;
@@ -92,6 +92,65 @@ pub struct RunRecord {
 
 /// A current lineage edge of a job, as read for replacement.
 #[derive(Debug, Clone)]
+/// A dataset row as ingestion reads it, with its current version's key and time.
+#[derive(FromQueryResult)]
+struct LockedDataset {
+    id: i64,
+    facets: Value,
+    schema_fields: Option<Value>,
+    current_version_id: Option<i64>,
+    current_version: Option<String>,
+    current_version_time: Option<DateTime<Utc>>,
+    last_written_at: Option<DateTime<Utc>>,
+    last_writer_run_id: Option<String>,
+}
+
+/// The dataset row matching `filter`, locked for update, with its current version read by a
+/// subquery in the same statement (a second statement for every dataset of every event before).
+fn locked_dataset(filter: impl sea_orm::sea_query::IntoCondition) -> sea_orm::Selector<sea_orm::SelectModel<LockedDataset>> {
+    use sea_orm::sea_query::{ExprTrait, Query};
+    let version_column = |column: dataset_version::Column| {
+        let select = Query::select()
+            .column((dataset_version::Entity, column))
+            .from(dataset_version::Entity)
+            .and_where(Expr::col((dataset_version::Entity, dataset_version::Column::Id)).equals((dataset::Entity, dataset::Column::CurrentVersionId)))
+            .to_owned();
+        Expr::SubQuery(None, Box::new(select.into()))
+    };
+    dataset::Entity::find()
+        .select_only()
+        .columns([
+            dataset::Column::Id,
+            dataset::Column::Facets,
+            dataset::Column::SchemaFields,
+            dataset::Column::CurrentVersionId,
+            dataset::Column::LastWrittenAt,
+            dataset::Column::LastWriterRunId,
+        ])
+        .column_as(version_column(dataset_version::Column::Version), "current_version")
+        .column_as(version_column(dataset_version::Column::CreatedAt), "current_version_time")
+        .filter(filter)
+        .lock_exclusive()
+        .into_model::<LockedDataset>()
+}
+
+/// The rows of one run's inputs and outputs, read once per event (see [`WriteTx::run_io_rows`]).
+pub struct RunIoRows {
+    rows: Vec<run_io::Model>,
+}
+
+impl RunIoRows {
+    /// A run that has recorded nothing yet.
+    pub fn none() -> RunIoRows {
+        RunIoRows { rows: Vec::new() }
+    }
+
+    /// Everything the run has read and written, in the order it was first recorded.
+    pub fn pairs(&self) -> Vec<(DatasetId, Direction)> {
+        self.rows.iter().map(|r| (DatasetId(r.dataset_id), Direction::parse(&r.direction))).collect()
+    }
+}
+
 pub struct EdgeSpec {
     pub id: i64,
     pub dataset_id: DatasetId,
@@ -229,10 +288,7 @@ impl WriteTx {
         // The row is read under lock: the caller merges facets and versions into it and writes
         // it back, and without the lock two events of different jobs touching the same dataset
         // on PostgreSQL would each overwrite the other's changes.
-        let existing = dataset::Entity::find()
-            .filter(dataset::Column::Namespace.eq(namespace))
-            .filter(dataset::Column::Name.eq(name))
-            .lock_exclusive()
+        let existing = locked_dataset(sea_orm::Condition::all().add(dataset::Column::Namespace.eq(namespace)).add(dataset::Column::Name.eq(name)))
             .one(&self.tx)
             .await?;
         let found = match existing {
@@ -242,28 +298,19 @@ impl WriteTx {
                     Some(found) => found.id,
                     None => self.insert_dataset(namespace, name, now).await?.id,
                 };
-                dataset::Entity::find_by_id(id)
-                    .lock_exclusive()
+                locked_dataset(dataset::Column::Id.eq(id))
                     .one(&self.tx)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))?
             }
-        };
-        let (current_version, current_version_time) = match found.current_version_id {
-            Some(version_id) => dataset_version::Entity::find_by_id(version_id)
-                .one(&self.tx)
-                .await?
-                .map(|v| (Some(v.version), Some(v.created_at)))
-                .unwrap_or((None, None)),
-            None => (None, None),
         };
         Ok(DatasetState {
             id: DatasetId(found.id),
             facets: found.facets,
             schema_fields: found.schema_fields,
             current_version_id: found.current_version_id,
-            current_version,
-            current_version_time,
+            current_version: found.current_version,
+            current_version_time: found.current_version_time,
             last_written_at: found.last_written_at,
             last_writer_run_id: found.last_writer_run_id,
         })
@@ -457,9 +504,23 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Records that a run read or wrote a dataset, merging the facets it reported.
+    /// What a run has read and written so far, as stored (one read per event of a known run;
+    /// a new run has none). [`WriteTx::upsert_run_io`] keeps it up to date.
+    pub async fn run_io_rows(&self, run_id: &str) -> Result<RunIoRows, StoreError> {
+        let rows = run_io::Entity::find()
+            .filter(run_io::Column::RunId.eq(run_id))
+            .order_by_asc(run_io::Column::Id)
+            .all(&self.tx)
+            .await?;
+        Ok(RunIoRows { rows })
+    }
+
+    /// Records that a run read or wrote a dataset, merging the facets it reported. `known` is
+    /// what the run had recorded before ([`WriteTx::run_io_rows`]); it gains this row.
+    #[allow(clippy::too_many_arguments)]
     pub async fn upsert_run_io(
         &self,
+        known: &mut RunIoRows,
         run_id: &str,
         dataset_id: DatasetId,
         direction: Direction,
@@ -467,54 +528,39 @@ impl WriteTx {
         version_id: Option<i64>,
         seen: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let existing = run_io::Entity::find()
-            .filter(run_io::Column::RunId.eq(run_id))
-            .filter(run_io::Column::DatasetId.eq(dataset_id.0))
-            .filter(run_io::Column::Direction.eq(direction.as_str()))
-            .one(&self.tx)
-            .await?;
+        let existing = known.rows.iter_mut().find(|r| r.dataset_id == dataset_id.0 && r.direction == direction.as_str());
         match existing {
             Some(found) => {
-                let mut merged = found.facets.clone();
-                merge_facets(&mut merged, facets);
-                let first_seen = found.first_seen.min(seen);
-                let last_seen = found.last_seen.max(seen);
-                let mut row = found.into_active_model();
-                row.facets = Set(merged);
-                row.first_seen = Set(first_seen);
-                row.last_seen = Set(last_seen);
+                merge_facets(&mut found.facets, facets);
+                found.first_seen = found.first_seen.min(seen);
+                found.last_seen = found.last_seen.max(seen);
                 if version_id.is_some() {
-                    row.dataset_version_id = Set(version_id);
+                    found.dataset_version_id = version_id;
+                }
+                let mut row = found.clone().into_active_model();
+                for column in [run_io::Column::Facets, run_io::Column::FirstSeen, run_io::Column::LastSeen, run_io::Column::DatasetVersionId] {
+                    row.reset(column);
                 }
                 run_io::Entity::update(row).exec_without_returning(&self.tx).await?;
             }
             None => {
-                let row = run_io::ActiveModel {
-                    run_id: Set(run_id.to_string()),
-                    dataset_id: Set(dataset_id.0),
-                    direction: Set(direction.as_str().to_string()),
-                    dataset_version_id: Set(version_id),
-                    facets: Set(Value::Object(facets.clone())),
-                    first_seen: Set(seen),
-                    last_seen: Set(seen),
-                    ..Default::default()
+                let mut model = run_io::Model {
+                    id: 0,
+                    run_id: run_id.to_string(),
+                    dataset_id: dataset_id.0,
+                    direction: direction.as_str().to_string(),
+                    dataset_version_id: version_id,
+                    facets: Value::Object(facets.clone()),
+                    first_seen: seen,
+                    last_seen: seen,
                 };
-                run_io::Entity::insert(row).exec_without_returning(&self.tx).await?;
+                let mut row = model.clone().into_active_model();
+                row.id = NotSet;
+                model.id = run_io::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
+                known.rows.push(model);
             }
         }
         Ok(())
-    }
-
-    /// Everything a run has read and written so far (over all of its events).
-    pub async fn run_io_of(&self, run_id: &str) -> Result<Vec<(DatasetId, Direction)>, StoreError> {
-        let rows = run_io::Entity::find()
-            .filter(run_io::Column::RunId.eq(run_id))
-            .all(&self.tx)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (DatasetId(r.dataset_id), Direction::parse(&r.direction)))
-            .collect())
     }
 
     pub async fn current_edges(&self, job_id: JobId) -> Result<Vec<EdgeSpec>, StoreError> {
@@ -535,16 +581,19 @@ impl WriteTx {
             .collect())
     }
 
-    pub async fn insert_edge(
+    /// Adds edges of one job that share their times (one IO set's new edges), in one statement.
+    pub async fn insert_edges(
         &self,
         job_id: JobId,
-        dataset_id: DatasetId,
-        direction: Direction,
+        edges: &[(DatasetId, Direction)],
         first_seen: DateTime<Utc>,
         last_seen: DateTime<Utc>,
         retired_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let row = lineage_edge::ActiveModel {
+        if edges.is_empty() {
+            return Ok(());
+        }
+        let rows = edges.iter().map(|&(dataset_id, direction)| lineage_edge::ActiveModel {
             job_id: Set(job_id.0),
             dataset_id: Set(dataset_id.0),
             direction: Set(direction.as_str().to_string()),
@@ -552,34 +601,48 @@ impl WriteTx {
             last_seen: Set(last_seen),
             retired_at: Set(retired_at),
             ..Default::default()
-        };
-        lineage_edge::Entity::insert(row).exec_without_returning(&self.tx).await?;
+        });
+        lineage_edge::Entity::insert_many(rows).exec_without_returning(&self.tx).await?;
         Ok(())
     }
 
-    pub async fn touch_edge(
+    /// Widens the interval in which edges were seen, in one statement for all of them: each
+    /// edge's `first_seen` goes down to `earliest` and its `last_seen` up to `latest`, where
+    /// given and where that is a change.
+    pub async fn widen_edges(
         &self,
-        edge_id: i64,
-        first_seen: DateTime<Utc>,
-        last_seen: DateTime<Utc>,
+        ids: &[i64],
+        earliest: Option<DateTime<Utc>>,
+        latest: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let row = lineage_edge::ActiveModel {
-            id: Set(edge_id),
-            first_seen: Set(first_seen),
-            last_seen: Set(last_seen),
-            ..Default::default()
-        };
-        lineage_edge::Entity::update(row).exec_without_returning(&self.tx).await?;
+        use lineage_edge::Column as C;
+        use sea_orm::sea_query::ExprTrait;
+        if ids.is_empty() || (earliest.is_none() && latest.is_none()) {
+            return Ok(());
+        }
+        let mut update = lineage_edge::Entity::update_many();
+        if let Some(t) = earliest {
+            let lower = Expr::case(Expr::col(C::FirstSeen).gt(t), Expr::val(t)).finally(Expr::col(C::FirstSeen));
+            update = update.col_expr(C::FirstSeen, lower.into());
+        }
+        if let Some(t) = latest {
+            let higher = Expr::case(Expr::col(C::LastSeen).lt(t), Expr::val(t)).finally(Expr::col(C::LastSeen));
+            update = update.col_expr(C::LastSeen, higher.into());
+        }
+        update.filter(C::Id.is_in(ids.iter().copied())).exec(&self.tx).await?;
         Ok(())
     }
 
-    pub async fn retire_edge(&self, edge_id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let row = lineage_edge::ActiveModel {
-            id: Set(edge_id),
-            retired_at: Set(Some(at)),
-            ..Default::default()
-        };
-        lineage_edge::Entity::update(row).exec_without_returning(&self.tx).await?;
+    /// Retires edges that a newer IO set no longer has, as of `at`.
+    pub async fn retire_edges(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        lineage_edge::Entity::update_many()
+            .col_expr(lineage_edge::Column::RetiredAt, Expr::val(at).into())
+            .filter(lineage_edge::Column::Id.is_in(ids.iter().copied()))
+            .exec(&self.tx)
+            .await?;
         Ok(())
     }
 
