@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::decide::{GateRequest, UnknownInputPolicy, decide};
-use super::load_rules;
+use super::load_rules_in;
 use super::model::{Decision, GateDecision};
 use super::taint::{health_changes, propagate, run_completed};
 use crate::model::{DatasetId, JobId};
@@ -36,7 +36,7 @@ pub async fn after_event(
     now: DateTime<Utc>,
 ) -> Result<Option<GateDecision>, StoreError> {
     let snapshot = tx.snapshot();
-    let rules = load_rules(&snapshot).await?;
+    let rules = load_rules_in(tx).await?;
 
     let mut violation = None;
     if let Some(applied) = run {
@@ -95,7 +95,7 @@ pub async fn after_evaluation(tx: &WriteTx, results: &[CheckResult], now: DateTi
     if results.is_empty() {
         return Ok(());
     }
-    let rules = load_rules(&tx.snapshot()).await?;
+    let rules = load_rules_in(tx).await?;
     let changed = health_changes(tx, results).await?;
     propagate(tx, &rules, changed, now).await
 }

@@ -17,7 +17,7 @@ pub mod waivers;
 
 use crate::lineage::{NodeId, NodeKind};
 use crate::quality::Rule;
-use crate::store::{Snapshot, StoreError};
+use crate::store::{Snapshot, StoreError, WriteTx};
 
 /// The stored rules, validated (one load per decision or ingest, shared by every dataset).
 pub async fn load_rules(snapshot: &Snapshot<'_>) -> Result<Vec<Rule>, StoreError> {
@@ -27,6 +27,12 @@ pub async fn load_rules(snapshot: &Snapshot<'_>) -> Result<Vec<Rule>, StoreError
         .into_iter()
         .filter_map(|r| Rule::from_definition(r.definition).ok())
         .collect())
+}
+
+/// The rules of a write transaction, validated (read once per transaction, see
+/// [`WriteTx::rules`]).
+pub async fn load_rules_in(tx: &WriteTx) -> Result<Vec<Rule>, StoreError> {
+    Ok(tx.rules().await?.into_iter().filter_map(|r| Rule::from_definition(r.definition).ok()).collect())
 }
 
 pub(crate) fn dataset_node(namespace: &str, name: &str) -> String {

@@ -175,9 +175,17 @@ impl Store {
 }
 
 impl WriteTx {
+    /// The stored rules, read once per transaction (see the `rules` field of [`WriteTx`]).
     pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        if let Some(rules) = self.rules.lock().ok().and_then(|memo| memo.clone()) {
+            return Ok(rules);
+        }
         let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.tx).await?;
-        rows.into_iter().map(rule_record).collect()
+        let rules: Vec<RuleRecord> = rows.into_iter().map(rule_record).collect::<Result<_, _>>()?;
+        if let Ok(mut memo) = self.rules.lock() {
+            *memo = Some(rules.clone());
+        }
+        Ok(rules)
     }
 
     /// Creates or updates a rule. Returns the new version and what happened, or `None` when
@@ -257,6 +265,9 @@ impl WriteTx {
         author: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        if let Ok(mut memo) = self.rules.lock() {
+            *memo = None;
+        }
         rule_change::ActiveModel {
             rule_id: Set(id.to_string()),
             version: Set(version),

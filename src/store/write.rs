@@ -32,7 +32,14 @@ pub struct WriteTx {
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// The latest results this transaction (not an enclosing one) recorded.
     pub(super) recorded: super::recorded_checks::RecordedChecks,
+    /// The rules as this transaction last read them, shared with its savepoints: every event
+    /// of a group commit evaluates the same rules, and each read them twice (the rules and the
+    /// gate). Changing a rule through this transaction forgets them.
+    pub(super) rules: RulesMemo,
 }
+
+/// See [`WriteTx::rules`] (the field).
+pub(super) type RulesMemo = std::sync::Arc<std::sync::Mutex<Option<Vec<crate::quality::records::RuleRecord>>>>;
 
 /// The raw event as it is archived.
 pub struct InsertedRaw<'a> {
@@ -175,7 +182,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.write_db.begin_with_options(options).await?;
-        Ok(WriteTx { tx, _turn: turn, recorded: Default::default() })
+        Ok(WriteTx { tx, _turn: turn, recorded: Default::default(), rules: Default::default() })
     }
 }
 
@@ -199,7 +206,12 @@ impl WriteTx {
     /// nothing recorded: the outer transaction is not used while a savepoint is open, and what
     /// the savepoint records would be wrong there after a rollback.
     pub async fn savepoint(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx { tx: TransactionTrait::begin(&self.tx).await?, _turn: None, recorded: Default::default() })
+        Ok(WriteTx {
+            tx: TransactionTrait::begin(&self.tx).await?,
+            _turn: None,
+            recorded: Default::default(),
+            rules: self.rules.clone(),
+        })
     }
 
     /// Archives the raw event. Returns false when an identical event is already stored
