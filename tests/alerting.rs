@@ -129,6 +129,27 @@ backend_tests! {
         assert_eq!(detail["incident"]["blastRadius"]["owners"][1], json!({"name": "ana@example.com", "owns": "dataset:wh:report"}));
     }
 
+    async fn a_late_failure_on_older_evidence_opens_no_incident(app) {
+        let receiver = Receiver::start(&[]).await;
+        setup(&app, &receiver, "webhook", &["incident.opened"]).await;
+        write_orders(&app, 5000.0, 30).await;
+        // Evidence from before the passing write arrives afterwards: it goes into history,
+        // but the dataset's latest result is still the pass, so nothing opens.
+        write_orders(&app, 5.0, 10).await;
+        assert_eq!(incidents(&app).await, Vec::<Value>::new());
+        let data = app.query(r#"{ dataset(namespace: "wh", name: "orders") { health { status } checkResults(first: 10) { edges { node { ruleId outcome } } } } }"#, json!({})).await;
+        assert_eq!(data["dataset"]["health"]["status"], "HEALTHY", "{data}");
+        let has_rows: Vec<&Value> = data["dataset"]["checkResults"]["edges"].as_array().into_iter().flatten()
+            .map(|e| &e["node"]).filter(|n| n["ruleId"] == "has_rows").map(|n| &n["outcome"]).collect();
+        assert_eq!(has_rows.len(), 2, "both results are in history: {data}");
+        assert!(has_rows.contains(&&json!("FAIL")), "{data}");
+        // A failure on newer evidence does open one.
+        write_orders(&app, 5.0, 40).await;
+        let open = incidents(&app).await;
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(open[0]["ruleId"], "has_rows");
+    }
+
     async fn acknowledge_and_resolve_by_hand(app) {
         let receiver = Receiver::start(&[]).await;
         setup(&app, &receiver, "webhook", &[]).await;

@@ -81,8 +81,13 @@ impl WriteTx {
             let evidence = row.evidence_time;
             let replaced = match latest.get(&key) {
                 // A result judged on older evidence (a late event) goes into history, but the
-                // latest stays the one with the newest evidence.
-                Some(found) if found.evidence_time.is_some_and(|t| evidence.is_some_and(|e| t > e)) => continue,
+                // latest stays the one with the newest evidence: remembered as the latest, so
+                // "is this result the latest?" is answered here too (it is not).
+                Some(found) if found.evidence_time.is_some_and(|t| evidence.is_some_and(|e| t > e)) => {
+                    let kept = Recorded { check_id: found.check_result_id, replaced: None };
+                    self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), kept);
+                    continue;
+                }
                 // The latest had the newest evidence (ties go to the later result), so when its
                 // evidence has a time it is also the result this one supersedes.
                 Some(found) => found.evidence_time.map(|_| verdict(&found.outcome, &found.severity)),
