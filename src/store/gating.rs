@@ -309,7 +309,7 @@ impl Snapshot<'_> {
 /// does not depend on how many runs there are (a list of their ids would grow with history and
 /// defeat the statement cache).
 /// The latest COMPLETE run that wrote `dataset` and ended no later than `as_of`, newest first.
-fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
+pub(super) fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
     let query = run::Entity::find()
         .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
         .filter(run::Column::State.eq(RunState::Complete.as_str()))

@@ -12,7 +12,7 @@ use super::entities::{
     assertion_observation, check_result, dataset, dataset_version, latest_check, metric_observation, rule,
     rule_change, run,
 };
-use super::gating::runs_with;
+use super::gating::{runs_with, writer_query};
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
 use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
@@ -349,14 +349,28 @@ impl WriteTx {
         if !needs.metrics.is_empty() || needs.row_count_history > 0 {
             self.metric_evidence(dataset, needs, as_of, &mut evidence).await?;
         }
+        // Rules evaluated as of a time that need both the last write and the last writer's
+        // state (assertions and run status on one dataset) get them in one statement.
+        let mut writer_state = None;
+        if let Some(t) = as_of
+            && needs.last_writer_state
+            && (needs.last_written || needs.schema)
+        {
+            let (written, state) = self.writes_as_of(dataset, t).await?;
+            evidence.last_written_at = written;
+            writer_state = Some(state);
+        }
         if needs.last_written || needs.schema {
-            self.write_evidence(dataset, needs.schema, as_of, &mut evidence).await?;
+            self.write_evidence(dataset, needs.schema, as_of, writer_state.is_some(), &mut evidence).await?;
         }
         if needs.assertions {
             evidence.assertions = self.assertion_evidence(dataset, as_of, evidence.last_written_at).await?;
         }
         if needs.last_writer_state {
-            evidence.last_writer_state = self.last_writer_state(dataset, as_of).await?;
+            evidence.last_writer_state = match writer_state {
+                Some(state) => state,
+                None => self.last_writer_state(dataset, as_of).await?,
+            };
         }
         Ok(evidence)
     }
@@ -398,12 +412,14 @@ impl WriteTx {
         Ok(())
     }
 
-    /// When the dataset was last written, and (if `schema`) its current and previous schema.
+    /// When the dataset was last written (unless `written_known`), and (if `schema`) its
+    /// current and previous schema.
     async fn write_evidence(
         &self,
         dataset: DatasetId,
         schema: bool,
         as_of: Option<DateTime<Utc>>,
+        written_known: bool,
         evidence: &mut Evidence,
     ) -> Result<(), StoreError> {
         match as_of {
@@ -430,7 +446,9 @@ impl WriteTx {
             }
             Some(t) => {
                 // The dataset as it was at `t`: the versions and the write known by then.
-                evidence.last_written_at = self.snapshot().writer_as_of(dataset, Some(t)).await?.map(|w| w.ended_at);
+                if !written_known {
+                    evidence.last_written_at = self.snapshot().writer_as_of(dataset, Some(t)).await?.map(|w| w.ended_at);
+                }
                 if !schema {
                     return Ok(());
                 }
@@ -490,13 +508,45 @@ impl WriteTx {
 
     /// State of the most recent run (by first event time, as of `as_of`) that wrote the dataset.
     async fn last_writer_state(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<RunState>, StoreError> {
-        let mut query = run::Entity::find()
-            .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
-            .order_by_desc(run::Column::FirstEventTime)
-            .order_by_desc(run::Column::Id);
-        if let Some(t) = as_of {
-            query = query.filter(run::Column::FirstEventTime.lte(t));
+        let state: Option<String> = last_writer_query(dataset, as_of).into_tuple().one(&self.tx).await?;
+        Ok(state.map(|s| RunState::parse(&s)))
+    }
+
+    /// As of `t`: when the dataset was last written (what [`Snapshot::writer_as_of`] finds)
+    /// and [`WriteTx::last_writer_state`], in one statement of two scalar subqueries.
+    async fn writes_as_of(&self, dataset: DatasetId, t: DateTime<Utc>) -> Result<(Option<DateTime<Utc>>, Option<RunState>), StoreError> {
+        use sea_orm::sea_query::{Alias, Expr, Query};
+        use sea_orm::{ConnectionTrait, FromQueryResult, QueryTrait};
+        #[derive(FromQueryResult)]
+        struct Writes {
+            last_written_at: Option<DateTime<Utc>>,
+            last_state: Option<String>,
         }
-        Ok(query.one(&self.tx).await?.map(|r| RunState::parse(&r.state)))
+        let ended = writer_query(dataset, Some(t)).select_only().column(run::Column::EndedAt).limit(1).into_query();
+        let state = last_writer_query(dataset, Some(t)).limit(1).into_query();
+        let select = Query::select()
+            .expr_as(Expr::SubQuery(None, Box::new(ended.into())), Alias::new("last_written_at"))
+            .expr_as(Expr::SubQuery(None, Box::new(state.into())), Alias::new("last_state"))
+            .to_owned();
+        let statement = self.tx.get_database_backend().build(&select);
+        let found = Writes::find_by_statement(statement).one(&self.tx).await?;
+        Ok(match found {
+            Some(w) => (w.last_written_at, w.last_state.map(|s| RunState::parse(&s))),
+            None => (None, None),
+        })
+    }
+}
+
+/// The state of the runs that wrote `dataset`, most recent (by first event time) first.
+fn last_writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
+    let query = run::Entity::find()
+        .select_only()
+        .column(run::Column::State)
+        .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
+        .order_by_desc(run::Column::FirstEventTime)
+        .order_by_desc(run::Column::Id);
+    match as_of {
+        Some(t) => query.filter(run::Column::FirstEventTime.lte(t)),
+        None => query,
     }
 }

@@ -258,10 +258,13 @@ impl WriteTx {
     ) -> Result<JobState, StoreError> {
         let found = self.find_or_insert_job(namespace, name, true, now).await?;
         let latest_run_time = match &found.latest_run_id {
+            // Only the time: the whole row would decode the run's facets JSON for nothing.
             Some(run_id) => run::Entity::find_by_id(run_id.clone())
+                .select_only()
+                .column(run::Column::FirstEventTime)
+                .into_tuple::<DateTime<Utc>>()
                 .one(&self.tx)
-                .await?
-                .map(|r| r.first_event_time),
+                .await?,
             None => None,
         };
         Ok(JobState {
@@ -651,7 +654,7 @@ impl WriteTx {
             return Ok(());
         }
         lineage_edge::Entity::update_many()
-            .col_expr(lineage_edge::Column::RetiredAt, Expr::val(at).into())
+            .col_expr(lineage_edge::Column::RetiredAt, Expr::val(at))
             .filter(lineage_edge::Column::Id.is_in(ids.iter().copied()))
             .exec(&self.tx)
             .await?;
