@@ -125,3 +125,45 @@ async fn sqlite_replicas_migrate_together() {
 async fn postgres_replicas_migrate_together() {
     replicas_migrate_together(common::Backend::Postgres).await;
 }
+
+/// PostgreSQL, two writers of one dataset (replicas): the one whose read of the dataset row
+/// waited for the other's lock sees the version the other made current, not the row without
+/// it. Reading it as missing made a late event's older version current again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_read_that_waited_for_its_lock_sees_the_new_current_version() {
+    use weir::store::Store;
+    let Some(db) = common::empty_database(common::Backend::Postgres).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let now = common::start_of_test_time();
+    let first = Store::connect(&db.url).await.expect("connect");
+    first.migrate().await.expect("migrations");
+    let second = Store::connect(&db.url).await.expect("connect again");
+    let tx = first.begin_write().await.expect("begin");
+    tx.upsert_dataset("wh", "orders", now).await.expect("create the dataset");
+    tx.commit().await.expect("commit");
+
+    // The first writer locks the row and makes a new version current...
+    let tx = first.begin_write().await.expect("begin");
+    let mut state = tx.upsert_dataset("wh", "orders", now).await.expect("lock the dataset");
+    let version = tx.insert_version(state.id, "v2", None, None, None, now).await.expect("new version");
+    state.current_version_id = Some(version);
+    state.current_version = Some("v2".into());
+    state.current_version_time = Some(now);
+    tx.save_dataset(&state, now).await.expect("save");
+    // ...while the second one's read of the row waits for that lock.
+    let waiting = tokio::spawn(async move {
+        let tx = second.begin_write().await?;
+        let seen = tx.upsert_dataset("wh", "orders", now).await?;
+        tx.rollback().await?;
+        Ok::<_, weir::store::StoreError>(seen)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the second read must wait for the first writer's lock");
+    tx.commit().await.expect("commit");
+    let seen = waiting.await.expect("no panic").expect("read after the lock");
+    assert_eq!(seen.current_version_id, Some(version));
+    assert_eq!(seen.current_version.as_deref(), Some("v2"));
+    assert_eq!(seen.current_version_time, Some(now));
+}

@@ -64,6 +64,8 @@ impl Store {
         F: std::future::Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
+        // The caller's span goes along, so that the work's logs say what it was for.
+        let work = tracing::Instrument::in_current_span(work);
         match &self.writer {
             Some(writer) => writer.run(work).await,
             None => tokio::spawn(work).await,

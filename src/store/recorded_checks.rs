@@ -84,8 +84,12 @@ impl WriteTx {
                 // latest stays the one with the newest evidence: remembered as the latest, so
                 // "is this result the latest?" is answered here too (it is not).
                 Some(found) if found.evidence_time.is_some_and(|t| evidence.is_some_and(|e| t > e)) => {
-                    let kept = Recorded { check_id: found.check_result_id, replaced: None };
-                    self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), kept);
+                    // Unless that latest was recorded here: its entry knows what it replaced.
+                    let dataset = DatasetId(row.dataset_id);
+                    if self.recorded.get(&row.rule_id, dataset).is_none_or(|r| r.check_id != found.check_result_id) {
+                        let kept = Recorded { check_id: found.check_result_id, replaced: None };
+                        self.recorded.remember(&row.rule_id, dataset, kept);
+                    }
                     continue;
                 }
                 // The latest had the newest evidence (ties go to the later result), so when its

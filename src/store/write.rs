@@ -97,8 +97,6 @@ pub struct RunRecord {
     pub facets: Value,
 }
 
-/// A current lineage edge of a job, as read for replacement.
-#[derive(Debug, Clone)]
 /// A dataset row as ingestion reads it, with its current version's key and time.
 #[derive(FromQueryResult)]
 struct LockedDataset {
@@ -158,6 +156,8 @@ impl RunIoRows {
     }
 }
 
+/// A current lineage edge of a job, as read for replacement.
+#[derive(Debug, Clone)]
 pub struct EdgeSpec {
     pub id: i64,
     pub dataset_id: DatasetId,
@@ -196,6 +196,11 @@ impl WriteTx {
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
+        // A savepoint shares the rules it read with its transaction; what it read may have
+        // included its own changes, now undone.
+        if let Ok(mut memo) = self.rules.lock() {
+            *memo = None;
+        }
         self.tx.rollback().await?;
         Ok(())
     }
@@ -319,13 +324,23 @@ impl WriteTx {
                     .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))?
             }
         };
+        let (mut current_version, mut current_version_time) = (found.current_version, found.current_version_time);
+        // On PostgreSQL, a read that waited for the row lock returns the row as the other
+        // writer committed it, but its subqueries still see the statement's snapshot: a
+        // version that writer added is not visible to them. A statement of its own sees it.
+        if let Some(version_id) = found.current_version_id
+            && current_version.is_none()
+            && let Some(version) = dataset_version::Entity::find_by_id(version_id).one(&self.tx).await?
+        {
+            (current_version, current_version_time) = (Some(version.version), Some(version.created_at));
+        }
         Ok(DatasetState {
             id: DatasetId(found.id),
             facets: found.facets,
             schema_fields: found.schema_fields,
             current_version_id: found.current_version_id,
-            current_version: found.current_version,
-            current_version_time: found.current_version_time,
+            current_version,
+            current_version_time,
             last_written_at: found.last_written_at,
             last_writer_run_id: found.last_writer_run_id,
         })
