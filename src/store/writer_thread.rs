@@ -10,6 +10,10 @@
 //! one CPU, and the write connection is opened from it: sqlx's worker thread inherits the
 //! pinning, and every hand-off of a write transaction stays on that CPU. Reads keep the shared
 //! pool and every CPU.
+//!
+//! By default the writer takes the last CPU the process may use. Processes that share a host
+//! (replicas, an import beside a server) would all take the same one: `WEIR_WRITER_CPU` names
+//! another (a CPU number), or `off` leaves the writer unpinned.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +21,27 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::task::JoinError;
+
+/// The environment variable that chooses the writer's CPU.
+const CPU_SETTING: &str = "WEIR_WRITER_CPU";
+
+/// The CPU to pin the writer to, among those the process may use (`allowed`): the one
+/// `setting` names, none for `off`, or by default the last one when there are several (the
+/// first ones are where the runtime's other threads start).
+fn chosen_cpu(setting: Option<&str>, allowed: &[usize]) -> Result<Option<usize>, String> {
+    match setting.map(str::trim) {
+        None | Some("") => Ok(allowed.last().copied().filter(|_| allowed.len() > 1)),
+        Some("off") => Ok(None),
+        Some(text) => {
+            let id: usize = text.parse().map_err(|_| format!("`{text}` is neither a CPU number nor `off`"))?;
+            if allowed.contains(&id) {
+                Ok(Some(id))
+            } else {
+                Err(format!("CPU {id} is not one this process may use ({allowed:?})"))
+            }
+        }
+    }
+}
 
 /// The writer's runtime. The thread ends when the last clone is dropped.
 #[derive(Clone)]
@@ -26,17 +51,19 @@ pub(super) struct WriterThread {
 }
 
 impl WriterThread {
-    /// Starts the thread, pinned to the last CPU this process may use when it may use more than
-    /// one (the first ones are where the runtime's other threads start).
+    /// Starts the thread, pinned to the CPU [`chosen_cpu`] picks.
     pub(super) fn start() -> std::io::Result<WriterThread> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         std::thread::Builder::new().name("weir-writer".into()).spawn(move || {
-            if let Some(last) = core_affinity::get_core_ids().filter(|ids| ids.len() > 1).and_then(|ids| ids.last().copied())
-                && !core_affinity::set_for_current(last)
-            {
-                tracing::debug!("could not pin the writer thread to a CPU; it runs unpinned");
+            let allowed: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().iter().map(|c| c.id).collect();
+            match chosen_cpu(std::env::var(CPU_SETTING).ok().as_deref(), &allowed) {
+                Ok(Some(id)) if !core_affinity::set_for_current(core_affinity::CoreId { id }) => {
+                    tracing::warn!(cpu = id, "could not pin the writer thread to its CPU; it runs unpinned");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("{CPU_SETTING}: {e}; the writer thread runs unpinned"),
             }
             // Runs the spawned tasks until every handle on the writer is gone.
             let _ = runtime.block_on(stopped);
@@ -56,7 +83,21 @@ impl WriterThread {
 
 #[cfg(test)]
 mod tests {
+    use super::chosen_cpu;
     use crate::store::Store;
+
+    #[test]
+    fn the_writer_takes_the_last_cpu_unless_told_otherwise() {
+        assert_eq!(chosen_cpu(None, &[0, 1, 2, 3]), Ok(Some(3)));
+        assert_eq!(chosen_cpu(Some(""), &[2, 5]), Ok(Some(5)));
+        assert_eq!(chosen_cpu(None, &[0]), Ok(None), "one CPU: nothing to gain");
+        assert_eq!(chosen_cpu(Some("off"), &[0, 1]), Ok(None));
+        assert_eq!(chosen_cpu(Some(" 1 "), &[0, 1]), Ok(Some(1)));
+        let not_allowed = chosen_cpu(Some("7"), &[0, 1]).unwrap_err();
+        assert!(not_allowed.contains("CPU 7"), "{not_allowed}");
+        let garbage = chosen_cpu(Some("last"), &[0, 1]).unwrap_err();
+        assert!(garbage.contains("`last`"), "{garbage}");
+    }
 
     fn available_cpus() -> usize {
         core_affinity::get_core_ids().map_or(1, |ids| ids.len())
