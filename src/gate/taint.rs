@@ -29,9 +29,6 @@ const MAX_REJUDGED_RUNS: usize = 10_000;
 
 /// Judges a completed run on its inputs' health as of its start.
 pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result<RunTaint, StoreError> {
-    let job = snapshot.job(run.job_id).await?;
-    let job_node = job.as_ref().map(|j| job_node(&j.namespace, &j.name)).unwrap_or_default();
-
     let start = run_start(run);
     if let Some(violation) = snapshot.violation_of(&run.id).await?
         && let Some(recorded) = snapshot.decision(violation.decision_id).await?
@@ -54,7 +51,7 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
             {
                 path.push(dataset_node(&d.namespace, &d.name));
             }
-            path.push(job_node.clone());
+            path.push(job_node_of(snapshot, run).await?);
             return Ok(RunTaint {
                 run_id: run.id.clone(),
                 tainted: true,
@@ -77,13 +74,13 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
                 origin_dataset_id: Some(input.id),
                 origin_rule_id: Some(failure.check.rule_id.clone()),
                 origin_check_id: Some(failure.check.id),
-                path: vec![dataset_node(&input.namespace, &input.name), job_node.clone()],
+                path: vec![dataset_node(&input.namespace, &input.name), job_node_of(snapshot, run).await?],
                 violation: false,
             });
         }
         if let Some(taint) = health.taint.filter(|t| t.waiver.is_none()) {
             let mut path = taint.path;
-            path.push(job_node.clone());
+            path.push(job_node_of(snapshot, run).await?);
             return Ok(RunTaint {
                 run_id: run.id.clone(),
                 tainted: true,
@@ -96,6 +93,13 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
         }
     }
     Ok(RunTaint::clean(&run.id))
+}
+
+/// The run's job as a node of a taint path. Read only for a tainted verdict: most runs are
+/// clean, and judging one is on every completed run's ingest path.
+async fn job_node_of(snapshot: &Snapshot<'_>, run: &Run) -> Result<String, StoreError> {
+    let job = snapshot.job(run.job_id).await?;
+    Ok(job.map(|j| job_node(&j.namespace, &j.name)).unwrap_or_default())
 }
 
 /// Judges again every completed run that read one of the `changed` datasets at or after the
