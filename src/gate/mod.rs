@@ -17,22 +17,23 @@ pub mod waivers;
 
 use crate::lineage::{NodeId, NodeKind};
 use crate::quality::Rule;
+use crate::quality::records::RuleRecord;
 use crate::store::{Snapshot, StoreError, WriteTx};
 
 /// The stored rules, validated (one load per decision or ingest, shared by every dataset).
 pub async fn load_rules(snapshot: &Snapshot<'_>) -> Result<Vec<Rule>, StoreError> {
-    Ok(snapshot
-        .rules()
-        .await?
-        .into_iter()
-        .filter_map(|r| Rule::from_definition(r.definition).ok())
-        .collect())
+    Ok(validated(snapshot.rules().await?))
 }
 
 /// The rules of a write transaction, validated (read once per transaction, see
 /// [`WriteTx::rules`]).
 pub async fn load_rules_in(tx: &WriteTx) -> Result<Vec<Rule>, StoreError> {
-    Ok(tx.rules().await?.into_iter().filter_map(|r| Rule::from_definition(r.definition).ok()).collect())
+    Ok(validated(tx.rules().await?))
+}
+
+/// Stored rules that no longer validate (written by another Weir version) are left out.
+fn validated(records: Vec<RuleRecord>) -> Vec<Rule> {
+    records.into_iter().filter_map(|r| Rule::from_definition(r.definition).ok()).collect()
 }
 
 pub(crate) fn dataset_node(namespace: &str, name: &str) -> String {

@@ -67,16 +67,7 @@ pub struct Writer {
 impl Snapshot<'_> {
     pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
         let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.exec).await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(RuleRecord {
-                    definition: serde_json::from_value(r.definition).map_err(corrupt)?,
-                    version: r.version,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(super::quality::rule_record).collect()
     }
 
     pub async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset>, StoreError> {

@@ -27,7 +27,7 @@ fn definition_of(json: serde_json::Value) -> Result<RuleDefinition, StoreError> 
     serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("stored rule definition: {e}")))
 }
 
-fn rule_record(row: rule::Model) -> Result<RuleRecord, StoreError> {
+pub(super) fn rule_record(row: rule::Model) -> Result<RuleRecord, StoreError> {
     Ok(RuleRecord {
         definition: definition_of(row.definition)?,
         version: row.version,
