@@ -17,6 +17,7 @@ use crate::api;
 use crate::auth::tokens;
 use crate::clock::{self, SharedClock};
 use crate::config::{Config, ConfigError};
+use crate::lineage::LineageIndex;
 
 use crate::store::{Store, StoreError};
 use crate::alert::deliver::DeliverySettings;
@@ -54,6 +55,7 @@ pub struct App {
     retention_days: u32,
     retention_interval: Duration,
     notices: Notices,
+    lineage: LineageIndex,
     delivery: DeliverySettings,
 }
 
@@ -81,7 +83,8 @@ impl App {
         }
         telemetry::metrics::install();
         let notices = Notices::default();
-        let router = api::router(store.clone(), clock.clone(), notices.clone(), &config);
+        let lineage = LineageIndex::default();
+        let router = api::router(store.clone(), clock.clone(), notices.clone(), lineage.clone(), &config);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: config.bind, source })?;
@@ -94,6 +97,7 @@ impl App {
             retention_days: config.raw_event_retention_days,
             retention_interval: config.retention_interval,
             notices,
+            lineage,
             delivery: DeliverySettings {
                 poll_interval: config.alert_poll_interval,
                 retry_base: config.alert_retry_base,
@@ -128,12 +132,22 @@ impl App {
             let task = retention_task(self.store.clone(), self.clock.clone(), self.retention_days, self.retention_interval, stop_rx);
             tokio::spawn(task)
         });
+        let warming = tokio::spawn(warm_lineage(self.store.clone(), self.lineage.clone()));
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        warming.abort();
         let _ = stop_tx.send(true);
         for task in [sweeper, retention, deliverer].into_iter().flatten() {
             let _ = task.await;
         }
         served
+    }
+}
+
+/// Loads the in-memory lineage graph while the server already serves; a failure only means
+/// the first lineage query loads it.
+async fn warm_lineage(store: Store, lineage: LineageIndex) {
+    if let Err(e) = lineage.warm(&store.snapshot()).await {
+        warn!(error = %e, "could not load the lineage graph at startup");
     }
 }
 

@@ -168,6 +168,19 @@ pub struct Edge {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
+/// A lineage edge row as of its last change, for keeping a copy of the current graph in step
+/// (see `crate::lineage::LineageIndex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeChange {
+    /// The row's id: one interval of one edge.
+    pub id: i64,
+    pub job_id: JobId,
+    pub dataset_id: DatasetId,
+    pub direction: Direction,
+    /// Whether the edge is part of the current graph (not retired).
+    pub current: bool,
+}
+
 /// `dataset.field` is derived from `input_dataset.input_field`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnEdge {

@@ -104,6 +104,43 @@ backend_tests! {
         assert_eq!(data["job"]["runs"]["edges"][1]["node"]["inputs"], json!([{"name": "old_src"}]));
     }
 
+    async fn current_lineage_follows_changes_made_after_it_was_first_read(app) {
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "old_src")], vec![dataset("wh", "target")])).await;
+        let first = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, None).await;
+        assert_eq!(edge_list(&first), vec!["dataset:wh:old_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+
+        // The job switches inputs: old_src's edge is retired, new_src's added.
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "new_src")], vec![dataset("wh", "target")])).await;
+        let switched = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, None).await;
+        assert_eq!(edge_list(&switched), vec!["dataset:wh:new_src -> job:etl:load", "job:etl:load -> dataset:wh:target"]);
+
+        // A late run from day 2 adds history, not a current edge.
+        app.ingest(&run_event("COMPLETE", "2024-01-02T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "late_src")], vec![dataset("wh", "target")])).await;
+        let after_late = lineage(&app, "dataset:wh:target", "UPSTREAM", 1, None).await;
+        assert_eq!(edge_list(&after_late), edge_list(&switched));
+
+        // A new job downstream, with nodes never seen before.
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "report"), vec![dataset("wh", "target")], vec![dataset("wh", "report")])).await;
+        let down = lineage(&app, "dataset:wh:new_src", "DOWNSTREAM", 5, None).await;
+        assert_eq!(node_ids(&down), vec!["dataset:wh:new_src", "dataset:wh:report", "dataset:wh:target", "job:etl:load", "job:etl:report"]);
+        let old = lineage(&app, "dataset:wh:old_src", "DOWNSTREAM", 5, None).await;
+        assert_eq!(node_ids(&old), vec!["dataset:wh:old_src"]);
+    }
+
+    async fn a_replica_answers_lineage_with_edges_written_through_another(app) {
+        chain(&app).await;
+        let replica = app.replica().await;
+        let data = replica.query(LINEAGE, json!({"id": "dataset:wh:a", "dir": "DOWNSTREAM", "depth": 20})).await;
+        assert_eq!(node_ids(&data["lineage"]).len(), 7);
+        // j3 now reads b instead of c, written through the first server.
+        app.ingest(&run_event("COMPLETE", "2024-02-01T00:00:00Z", &run_id(), ("etl", "j3"), vec![dataset("wh", "b")], vec![dataset("wh", "d")])).await;
+        let data = replica.query(LINEAGE, json!({"id": "dataset:wh:c", "dir": "DOWNSTREAM", "depth": 20})).await;
+        assert_eq!(node_ids(&data["lineage"]), vec!["dataset:wh:c"]);
+        let data = replica.query(LINEAGE, json!({"id": "dataset:wh:d", "dir": "UPSTREAM", "depth": 1})).await;
+        assert_eq!(edge_list(&data["lineage"]), vec!["dataset:wh:b -> job:etl:j3", "job:etl:j3 -> dataset:wh:d"]);
+        replica.stop().await;
+    }
+
     async fn a_late_older_run_does_not_replace_current_lineage(app) {
         app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![dataset("wh", "new_src")], vec![dataset("wh", "target")])).await;
         // Delivered late: a run from day 1 that read old_src.

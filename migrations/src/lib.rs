@@ -12,6 +12,7 @@ mod m20261127_000003_gating;
 mod m20261127_000004_alerting;
 mod m20261127_000010_tokens;
 mod m20261127_000011_evidence_index;
+mod m20261127_000012_graph_generation;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             // Numbered 000010 so that migrations 000003..000009 of other features sort (and go) above it.
             Box::new(m20261127_000010_tokens::Migration),
             Box::new(m20261127_000011_evidence_index::Migration),
+            Box::new(m20261127_000012_graph_generation::Migration),
         ]
     }
 }

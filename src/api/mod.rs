@@ -28,6 +28,7 @@ use crate::alert::notices::Notices;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::ingest::committer::Committer;
+use crate::lineage::LineageIndex;
 use crate::store::Store;
 
 pub use graphql::{WeirSchema, build_schema, schema_sdl};
@@ -46,9 +47,11 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
     /// The group-commit writer every ingested event goes through.
     pub committer: Committer,
+    /// The current lineage graph in memory, for lineage queries.
+    pub lineage: LineageIndex,
 }
 
-pub fn router(store: Store, clock: SharedClock, notices: Notices, config: &Config) -> Router {
+pub fn router(store: Store, clock: SharedClock, notices: Notices, lineage: LineageIndex, config: &Config) -> Router {
     let state = AppState {
         auth: auth::AuthState::new(store.clone(), config.require_auth),
         in_flight: limits::semaphore(config.max_concurrent_requests),
@@ -58,6 +61,7 @@ pub fn router(store: Store, clock: SharedClock, notices: Notices, config: &Confi
         notices,
         config: Arc::new(config.clone()),
         schema: build_schema(config),
+        lineage,
     };
     Router::new()
         .route("/api/v1/lineage", post(rest::ingest::post_event))

@@ -60,16 +60,61 @@ pub enum LineageError {
     Store(#[from] StoreError),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Node {
+/// A node of the walk: a dataset or a job, by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(super) enum Node {
     Dataset(DatasetId),
     Job(JobId),
 }
 
-/// The lineage graph around `query.start`. Depth counts jobs: depth 1 from a dataset reaches
-/// the jobs that read or write it and their other datasets.
+impl Node {
+    /// `(from, to)` of an edge: `dataset -> job` for an input, `job -> dataset` for an output.
+    pub(super) fn ends(job: JobId, dataset: DatasetId, direction: model::Direction) -> (Node, Node) {
+        match direction {
+            model::Direction::Input => (Node::Dataset(dataset), Node::Job(job)),
+            model::Direction::Output => (Node::Job(job), Node::Dataset(dataset)),
+        }
+    }
+}
+
+/// Where a walk reads the graph: the database (any time, also inside a write transaction) or
+/// the in-memory copy of the current graph ([`super::LineageIndex`]).
+pub(super) trait GraphSource {
+    /// `(from, to)` of the edges touching any of these datasets and jobs.
+    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError>;
+    /// (id, namespace, name) of these datasets and of these jobs.
+    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError>;
+}
+
+pub(super) type Names = (Vec<(DatasetId, String, String)>, Vec<(JobId, String, String)>);
+
+/// The stored graph, current or as of a time.
+struct Stored<'a, 'b> {
+    store: &'a Snapshot<'b>,
+    as_of: Option<DateTime<Utc>>,
+}
+
+impl GraphSource for Stored<'_, '_> {
+    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError> {
+        let mut found: Vec<Edge> = self.store.edges_of_datasets(datasets, self.as_of).await?;
+        found.extend(self.store.edges_of_jobs(jobs, self.as_of).await?);
+        Ok(found.into_iter().map(|e| Node::ends(e.job_id, e.dataset_id, e.direction)).collect())
+    }
+
+    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {
+        Ok((self.store.dataset_names(datasets).await?, self.store.job_names(jobs).await?))
+    }
+}
+
+/// The lineage graph around `query.start`, read from the database. Depth counts jobs: depth 1
+/// from a dataset reaches the jobs that read or write it and their other datasets.
 pub async fn lineage(store: &Snapshot<'_>, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
     let start = resolve(store, &query.start).await?;
+    walk(&Stored { store, as_of: query.as_of }, start, query).await
+}
+
+/// The walk itself, on whichever source holds the graph.
+pub(super) async fn walk(source: &impl GraphSource, start: Node, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
     let mut seen: HashSet<Node> = HashSet::from([start]);
     let mut edges: HashSet<(Node, Node)> = HashSet::new();
     // Two frontiers: a node reached going upstream keeps going upstream only, and likewise
@@ -81,24 +126,24 @@ pub async fn lineage(store: &Snapshot<'_>, query: &LineageQuery) -> Result<Linea
     // From a job, its own inputs and outputs come free; each further job hop is two
     // expansions (dataset -> job -> dataset), so `depth` counts jobs beyond the start.
     if matches!(start, Node::Job(_)) {
-        up_frontier = step(store, &up_frontier, true, query.as_of, &mut up_seen, &mut edges).await?;
-        down_frontier = step(store, &down_frontier, false, query.as_of, &mut down_seen, &mut edges).await?;
+        up_frontier = step(source, &up_frontier, true, &mut up_seen, &mut edges).await?;
+        down_frontier = step(source, &down_frontier, false, &mut down_seen, &mut edges).await?;
     }
     for _ in 0..query.depth {
         if up_frontier.is_empty() && down_frontier.is_empty() {
             break;
         }
         for _ in 0..2 {
-            up_frontier = step(store, &up_frontier, true, query.as_of, &mut up_seen, &mut edges).await?;
-            down_frontier = step(store, &down_frontier, false, query.as_of, &mut down_seen, &mut edges).await?;
+            up_frontier = step(source, &up_frontier, true, &mut up_seen, &mut edges).await?;
+            down_frontier = step(source, &down_frontier, false, &mut down_seen, &mut edges).await?;
         }
     }
     seen.extend(up_seen);
     seen.extend(down_seen);
-    describe(store, seen, edges).await
+    describe(source, seen, edges).await
 }
 
-async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, LineageError> {
+pub(super) async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, LineageError> {
     for (namespace, name) in id.candidates() {
         match id.kind {
             NodeKind::Dataset => {
@@ -116,31 +161,35 @@ async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, LineageError
     Err(LineageError::NotFound(id.to_string()))
 }
 
+fn split(nodes: impl IntoIterator<Item = Node>) -> (Vec<DatasetId>, Vec<JobId>) {
+    let (mut datasets, mut jobs) = (Vec::new(), Vec::new());
+    for node in nodes {
+        match node {
+            Node::Dataset(d) => datasets.push(d),
+            Node::Job(j) => jobs.push(j),
+        }
+    }
+    (datasets, jobs)
+}
+
 /// One expansion from `frontier` against the edge direction: upstream follows edges backwards
 /// (dataset <- job that wrote it; job <- datasets it read), downstream forwards.
 async fn step(
-    store: &Snapshot<'_>,
+    source: &impl GraphSource,
     frontier: &[Node],
     upstream: bool,
-    as_of: Option<DateTime<Utc>>,
     seen: &mut HashSet<Node>,
     edges: &mut HashSet<(Node, Node)>,
 ) -> Result<Vec<Node>, StoreError> {
     if frontier.is_empty() {
         return Ok(Vec::new());
     }
-    let datasets: Vec<DatasetId> = frontier.iter().filter_map(|n| match n { Node::Dataset(d) => Some(*d), _ => None }).collect();
-    let jobs: Vec<JobId> = frontier.iter().filter_map(|n| match n { Node::Job(j) => Some(*j), _ => None }).collect();
-    let mut found: Vec<Edge> = store.edges_of_datasets(&datasets, as_of).await?;
-    found.extend(store.edges_of_jobs(&jobs, as_of).await?);
+    let (datasets, jobs) = split(frontier.iter().copied());
+    let found = source.edges_around(&datasets, &jobs).await?;
 
     let in_frontier: HashSet<Node> = frontier.iter().copied().collect();
     let mut next = Vec::new();
-    for edge in found {
-        let (from, to) = match edge.direction {
-            model::Direction::Input => (Node::Dataset(edge.dataset_id), Node::Job(edge.job_id)),
-            model::Direction::Output => (Node::Job(edge.job_id), Node::Dataset(edge.dataset_id)),
-        };
+    for (from, to) in found {
         let (here, there) = if upstream { (to, from) } else { (from, to) };
         if !in_frontier.contains(&here) {
             continue;
@@ -154,18 +203,18 @@ async fn step(
 }
 
 async fn describe(
-    store: &Snapshot<'_>,
+    source: &impl GraphSource,
     nodes: HashSet<Node>,
     edges: HashSet<(Node, Node)>,
 ) -> Result<LineageGraph, LineageError> {
-    let dataset_ids: Vec<DatasetId> = nodes.iter().filter_map(|n| match n { Node::Dataset(d) => Some(*d), _ => None }).collect();
-    let job_ids: Vec<JobId> = nodes.iter().filter_map(|n| match n { Node::Job(j) => Some(*j), _ => None }).collect();
+    let (dataset_ids, job_ids) = split(nodes);
+    let (dataset_names, job_names) = source.names(&dataset_ids, &job_ids).await?;
     let mut names: HashMap<Node, LineageNode> = HashMap::new();
-    for (dataset, namespace, name) in store.dataset_names(&dataset_ids).await? {
+    for (dataset, namespace, name) in dataset_names {
         let id = NodeId::new(NodeKind::Dataset, &namespace, &name).to_string();
         names.insert(Node::Dataset(dataset), LineageNode { id, kind: NodeKind::Dataset, namespace, name });
     }
-    for (job, namespace, name) in store.job_names(&job_ids).await? {
+    for (job, namespace, name) in job_names {
         let id = NodeId::new(NodeKind::Job, &namespace, &name).to_string();
         names.insert(Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name });
     }

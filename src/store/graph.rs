@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::entities::{dataset, job, lineage_edge};
+use super::entities::{dataset, graph_state, job, lineage_edge};
 use super::in_list;
 use super::{Snapshot, StoreError};
-use crate::model::{Dataset, DatasetId, Edge, Job, JobId};
+use crate::model::{Dataset, DatasetId, Direction, Edge, EdgeChange, Job, JobId};
 
 fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
     match as_of {
@@ -21,6 +21,9 @@ fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
         ),
     }
 }
+
+/// (id, job id, dataset id, direction, retired at) of an edge row.
+type EdgeRow = (i64, i64, i64, String, Option<DateTime<Utc>>);
 
 impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
@@ -146,5 +149,41 @@ impl Snapshot<'_> {
         }
         rows.sort_by_key(|e| e.id);
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The generation of the current graph: it goes up with every committed transaction that
+    /// added or retired edges.
+    pub async fn graph_generation(&self) -> Result<i64, StoreError> {
+        let generation: Option<i64> = graph_state::Entity::find()
+            .select_only()
+            .column(graph_state::Column::Generation)
+            .into_tuple()
+            .one(&self.exec)
+            .await?;
+        generation.ok_or_else(|| StoreError::Corrupt("`graph_state` has no row".into()))
+    }
+
+    /// Every current edge (`since: None`), or every edge row changed in a generation above
+    /// `since`, current or retired since.
+    pub async fn edge_changes(&self, since: Option<i64>) -> Result<Vec<EdgeChange>, StoreError> {
+        use lineage_edge::Column as C;
+        let query = lineage_edge::Entity::find()
+            .select_only()
+            .columns([C::Id, C::JobId, C::DatasetId, C::Direction, C::RetiredAt]);
+        let query = match since {
+            None => query.filter(C::RetiredAt.is_null()),
+            Some(generation) => query.filter(C::Generation.gt(generation)),
+        };
+        let rows: Vec<EdgeRow> = query.into_tuple().all(&self.exec).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, job, dataset, direction, retired_at)| EdgeChange {
+                id,
+                job_id: JobId(job),
+                dataset_id: DatasetId(dataset),
+                direction: Direction::parse(&direction),
+                current: retired_at.is_none(),
+            })
+            .collect())
     }
 }

@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{
-    assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
+    assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, graph_state, job,
     lineage_edge, metric_observation, namespace, raw_event, run, run_io,
 };
 use super::{Backend, Store, StoreError};
@@ -36,7 +36,15 @@ pub struct WriteTx {
     /// of a group commit evaluates the same rules, and each read them twice (the rules and the
     /// gate). Changing a rule through this transaction forgets them.
     pub(super) rules: RulesMemo,
+    /// Whether this transaction or one of its savepoints added or retired lineage edges: its
+    /// commit then gives them the graph's next generation (see [`WriteTx::commit`]).
+    graph_changed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A savepoint: its commit only releases it.
+    nested: bool,
 }
+
+/// The `generation` of an edge row changed by a transaction that has not committed yet.
+const PENDING_GENERATION: i64 = -1;
 
 /// See [`WriteTx::rules`] (the field).
 pub(super) type RulesMemo = std::sync::Arc<std::sync::Mutex<Option<Vec<crate::quality::records::RuleRecord>>>>;
@@ -182,7 +190,14 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.write_db.begin_with_options(options).await?;
-        Ok(WriteTx { tx, _turn: turn, recorded: Default::default(), rules: Default::default() })
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            recorded: Default::default(),
+            rules: Default::default(),
+            graph_changed: Default::default(),
+            nested: false,
+        })
     }
 }
 
@@ -190,9 +205,36 @@ impl Store {
 /// row back (`RETURNING *`), and decoding a dataset's merged facets again after every write
 /// was a visible share of each event's cost.
 impl WriteTx {
+    /// Commits. When edges changed, the graph's generation goes up by one first and the
+    /// changed edges take it: a replica that has seen generation *g* then catches up on the
+    /// rows above *g*. Bumped last, the `graph_state` row (which every edge-changing writer
+    /// must lock on PostgreSQL) is held only for the commit, and generations are committed in
+    /// the order they are taken.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if !self.nested && self.graph_changed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.stamp_graph_changes().await?;
+        }
         self.tx.commit().await?;
         Ok(())
+    }
+
+    async fn stamp_graph_changes(&self) -> Result<(), StoreError> {
+        use sea_orm::sea_query::ExprTrait;
+        graph_state::Entity::update_many()
+            .col_expr(graph_state::Column::Generation, Expr::col(graph_state::Column::Generation).add(1))
+            .exec(&self.tx)
+            .await?;
+        let generation = self.snapshot().graph_generation().await?;
+        lineage_edge::Entity::update_many()
+            .col_expr(lineage_edge::Column::Generation, Expr::val(generation))
+            .filter(lineage_edge::Column::Generation.eq(PENDING_GENERATION))
+            .exec(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    fn mark_graph_changed(&self) {
+        self.graph_changed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
@@ -216,6 +258,8 @@ impl WriteTx {
             _turn: None,
             recorded: Default::default(),
             rules: self.rules.clone(),
+            graph_changed: self.graph_changed.clone(),
+            nested: true,
         })
     }
 
@@ -630,9 +674,11 @@ impl WriteTx {
             first_seen: Set(first_seen),
             last_seen: Set(last_seen),
             retired_at: Set(retired_at),
+            generation: Set(PENDING_GENERATION),
             ..Default::default()
         });
         lineage_edge::Entity::insert_many(rows).exec_without_returning(&self.tx).await?;
+        self.mark_graph_changed();
         Ok(())
     }
 
@@ -670,9 +716,11 @@ impl WriteTx {
         }
         lineage_edge::Entity::update_many()
             .col_expr(lineage_edge::Column::RetiredAt, Expr::val(at))
+            .col_expr(lineage_edge::Column::Generation, Expr::val(PENDING_GENERATION))
             .filter(lineage_edge::Column::Id.is_in(ids.iter().copied()))
             .exec(&self.tx)
             .await?;
+        self.mark_graph_changed();
         Ok(())
     }
 

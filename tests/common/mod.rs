@@ -33,6 +33,8 @@ pub enum Backend {
 enum TestDb {
     Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
+    /// Another app's database (a replica's): that app removes it.
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -56,6 +58,7 @@ impl Drop for TestDb {
                 })
                 .join();
             }
+            TestDb::Shared => {}
         }
     }
 }
@@ -164,6 +167,29 @@ impl TestApp {
             server: Some(server),
             _db: db,
         })
+    }
+
+    /// A second server on the same database and clock, as another replica would be.
+    pub async fn replica(&self) -> TestApp {
+        let app = App::build_with_clock(test_config(&self.database_url), Arc::new(self.clock.clone())).await.expect("App::build of a replica");
+        let addr = app.local_addr().expect("bound address");
+        let store = app.store().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            backend: self.backend,
+            database_url: self.database_url.clone(),
+            clock: self.clock.clone(),
+            store,
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: TestDb::Shared,
+        }
     }
 
     /// Stops the server gracefully and starts a new one on the same database (a restart).

@@ -36,7 +36,12 @@ impl LineageQuery {
         let depth = check_depth(depth, state.config.max_lineage_depth).gql()?;
         let start = parse_node_id(&node_id).map_err(|e| ApiError::BadRequest(e.to_string())).gql()?;
         let query = Query { start, direction: direction.into(), depth, as_of };
-        let graph = lineage::lineage(&state.store.snapshot(), &query).await.gql()?;
+        let snapshot = state.store.snapshot();
+        let graph = match query.as_of {
+            None => state.lineage.lineage(&snapshot, &query).await,
+            Some(_) => lineage::lineage(&snapshot, &query).await,
+        };
+        let graph = graph.gql()?;
         Ok(graph.into())
     }
 

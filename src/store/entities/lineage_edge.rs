@@ -12,6 +12,7 @@ pub struct Model {
     pub first_seen: DateTimeUtc,
     pub last_seen: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,
+    pub generation: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub mod dataset_alias;
 pub mod dataset_version;
 pub mod gate_decision;
 pub mod gate_violation;
+pub mod graph_state;
 pub mod incident;
 pub mod incident_event;
 pub mod job;

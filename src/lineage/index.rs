@@ -1,0 +1,179 @@
+//! The current lineage graph in memory, kept in step with the database.
+//!
+//! A walk over the database costs a query per level and decodes every edge row it touches;
+//! most of a depth-10 answer's time went there. This copy holds only what a walk needs (edge
+//! ends and node names) and answers from memory. It stays correct with several replicas and
+//! with `weir import` writing the same database: every committed change to the current graph
+//! raises the graph's generation and stamps the edge rows it changed with it (see
+//! `WriteTx::commit`), so before each walk the index reads the generation (one small query)
+//! and, when it moved, reads only the edge rows changed since the one it holds.
+//!
+//! Lineage as of a past time and walks inside a write transaction (an incident's blast
+//! radius, which must see uncommitted edges) read the database instead.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::RwLock;
+
+use super::traverse::{GraphSource, LineageError, LineageGraph, LineageQuery, Names, Node, resolve, walk};
+use crate::model::{DatasetId, EdgeChange, JobId};
+use crate::store::{Snapshot, StoreError};
+
+/// A shared handle on the in-memory graph; cheap to clone.
+#[derive(Clone, Default)]
+pub struct LineageIndex {
+    graph: Arc<RwLock<Graph>>,
+}
+
+#[derive(Default)]
+struct Graph {
+    /// The generation this copy reflects; `None` before the first load.
+    generation: Option<i64>,
+    /// Current edge rows, by row id.
+    edges: HashMap<i64, EdgeChange>,
+    /// Ids of the current edges touching each dataset and each job.
+    of_dataset: HashMap<DatasetId, Vec<i64>>,
+    of_job: HashMap<JobId, Vec<i64>>,
+    dataset_names: HashMap<DatasetId, (String, String)>,
+    job_names: HashMap<JobId, (String, String)>,
+}
+
+impl LineageIndex {
+    /// The current lineage graph around `query.start` (`query.as_of` must be `None`; the
+    /// caller reads the database for the past).
+    pub async fn lineage(&self, store: &Snapshot<'_>, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
+        let start = resolve(store, &query.start).await?;
+        let generation = store.graph_generation().await?;
+        if self.graph.read().await.generation != Some(generation) {
+            let mut graph = self.graph.write().await;
+            graph.catch_up(store, generation).await?;
+        }
+        let graph = self.graph.read().await;
+        walk(&InMemory { graph: &graph, store }, start, query).await
+    }
+}
+
+impl LineageIndex {
+    /// Loads the current graph now, so that the first query after a start does not pay for it.
+    pub async fn warm(&self, store: &Snapshot<'_>) -> Result<(), StoreError> {
+        let generation = store.graph_generation().await?;
+        self.graph.write().await.catch_up(store, generation).await
+    }
+}
+
+impl Graph {
+    /// Brings this copy to `generation` (or later): the edge rows changed since the one it
+    /// holds, or every current edge on the first call. Safe to repeat after a failure:
+    /// applying a change twice is a no-op.
+    async fn catch_up(&mut self, store: &Snapshot<'_>, generation: i64) -> Result<(), StoreError> {
+        let since = match self.generation {
+            // Another walk caught up while this one waited for the lock.
+            Some(held) if held >= generation => return Ok(()),
+            held => held,
+        };
+        if since.is_none() {
+            *self = Graph::default();
+        }
+        for change in store.edge_changes(since).await? {
+            self.apply(change);
+        }
+        self.learn_names(store).await?;
+        self.generation = Some(generation);
+        Ok(())
+    }
+
+    fn apply(&mut self, change: EdgeChange) {
+        if let Some(old) = self.edges.remove(&change.id) {
+            remove_id(self.of_dataset.get_mut(&old.dataset_id), old.id);
+            remove_id(self.of_job.get_mut(&old.job_id), old.id);
+        }
+        if change.current {
+            self.edges.insert(change.id, change);
+            self.of_dataset.entry(change.dataset_id).or_default().push(change.id);
+            self.of_job.entry(change.job_id).or_default().push(change.id);
+        }
+    }
+
+    /// Names of the nodes of current edges not named yet (names never change: they are the
+    /// nodes' identity).
+    async fn learn_names(&mut self, store: &Snapshot<'_>) -> Result<(), StoreError> {
+        let datasets: Vec<DatasetId> = self.of_dataset.keys().filter(|d| !self.dataset_names.contains_key(d)).copied().collect();
+        let jobs: Vec<JobId> = self.of_job.keys().filter(|j| !self.job_names.contains_key(j)).copied().collect();
+        for (id, namespace, name) in store.dataset_names(&datasets).await? {
+            self.dataset_names.insert(id, (namespace, name));
+        }
+        for (id, namespace, name) in store.job_names(&jobs).await? {
+            self.job_names.insert(id, (namespace, name));
+        }
+        Ok(())
+    }
+}
+
+fn remove_id(ids: Option<&mut Vec<i64>>, id: i64) {
+    if let Some(ids) = ids {
+        ids.retain(|&e| e != id);
+    }
+}
+
+/// A walk's view of the in-memory graph. Nodes without current edges (a start node that lost
+/// them) are named from the database.
+struct InMemory<'a, 'b> {
+    graph: &'a Graph,
+    store: &'a Snapshot<'b>,
+}
+
+impl GraphSource for InMemory<'_, '_> {
+    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError> {
+        let g = self.graph;
+        let ids = datasets
+            .iter()
+            .flat_map(|d| g.of_dataset.get(d).into_iter().flatten())
+            .chain(jobs.iter().flat_map(|j| g.of_job.get(j).into_iter().flatten()));
+        Ok(ids.filter_map(|id| g.edges.get(id)).map(|e| Node::ends(e.job_id, e.dataset_id, e.direction)).collect())
+    }
+
+    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {
+        let (mut known_datasets, mut missing_datasets) = (Vec::new(), Vec::new());
+        for &id in datasets {
+            match self.graph.dataset_names.get(&id) {
+                Some((namespace, name)) => known_datasets.push((id, namespace.clone(), name.clone())),
+                None => missing_datasets.push(id),
+            }
+        }
+        let (mut known_jobs, mut missing_jobs) = (Vec::new(), Vec::new());
+        for &id in jobs {
+            match self.graph.job_names.get(&id) {
+                Some((namespace, name)) => known_jobs.push((id, namespace.clone(), name.clone())),
+                None => missing_jobs.push(id),
+            }
+        }
+        known_datasets.extend(self.store.dataset_names(&missing_datasets).await?);
+        known_jobs.extend(self.store.job_names(&missing_jobs).await?);
+        Ok((known_datasets, known_jobs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+
+    fn change(id: i64, job: i64, dataset: i64, direction: Direction, current: bool) -> EdgeChange {
+        EdgeChange { id, job_id: JobId(job), dataset_id: DatasetId(dataset), direction, current }
+    }
+
+    #[test]
+    fn a_retired_edge_leaves_both_of_its_nodes_and_a_repeated_change_is_a_no_op() {
+        let mut graph = Graph::default();
+        graph.apply(change(1, 10, 100, Direction::Input, true));
+        graph.apply(change(2, 10, 200, Direction::Output, true));
+        graph.apply(change(2, 10, 200, Direction::Output, true));
+        assert_eq!(graph.of_job[&JobId(10)], vec![1, 2]);
+        graph.apply(change(1, 10, 100, Direction::Input, false));
+        graph.apply(change(1, 10, 100, Direction::Input, false));
+        assert_eq!(graph.of_job[&JobId(10)], vec![2]);
+        assert!(graph.of_dataset[&DatasetId(100)].is_empty());
+        assert_eq!(graph.edges.len(), 1);
+    }
+}
