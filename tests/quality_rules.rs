@@ -176,6 +176,58 @@ backend_tests! {
         assert_eq!(h["status"], "FAILING");
     }
 
+    async fn a_run_in_progress_evaluates_only_the_rules_its_evidence_is_for_and_the_write_all(app) {
+        let contract = "  - id: orders_contract\n    kind: schema\n    target: { namespace: \"postgres://prod:5432\", name: analytics.orders }\n    required_columns: [{ name: id }]\n";
+        apply(&app, &format!("{RULES}{contract}"), false).await;
+        let rule_ids = |data: Value| -> Vec<String> {
+            let mut ids: Vec<String> = data["dataset"]["checkResults"]["edges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| format!("{} {}", e["node"]["ruleId"].as_str().unwrap_or(""), e["node"]["outcome"].as_str().unwrap_or("")))
+                .collect();
+            ids.sort();
+            ids
+        };
+        let results = || app.query(
+            r#"query($ns: String!) { dataset(namespace: $ns, name: "analytics.orders") { checkResults(first: 50) { edges { node { ruleId outcome } } } } }"#,
+            json!({"ns": NS}),
+        );
+
+        // The writer starts and reports the schema it is writing: only the schema rule runs,
+        // no "no assertions / no row_count reported" before the run could report them.
+        let run = run_id();
+        let mut output = dataset(NS, "analytics.orders");
+        output["facets"]["schema"] = common::events::schema(&[("id", "BIGINT"), ("email", "TEXT")]);
+        app.ingest(&run_event("START", "2024-05-31T20:00:00Z", &run, ("etl", "build_orders"), vec![], vec![output])).await;
+        assert_eq!(rule_ids(results().await), vec!["orders_contract PASS"]);
+
+        // The write completes: every rule on the dataset runs, whatever the event reported, so
+        // the assertions nobody has reported yet show as an error.
+        let mut output = dataset(NS, "analytics.orders");
+        output["facets"]["dataQualityMetrics"] = json!({"_producer": "x", "_schemaURL": "y", "rowCount": 500.0, "columnMetrics": {"email": {"nullCount": 0.0}}});
+        app.ingest(&run_event("COMPLETE", "2024-05-31T21:00:00Z", &run, ("etl", "build_orders"), vec![], vec![output])).await;
+        let after_write = vec![
+            "orders_contract PASS",
+            "orders_contract PASS",
+            "orders_dbt_tests ERROR",
+            "orders_email_nulls PASS",
+            "orders_fresh PASS",
+            "orders_have_rows PASS",
+        ];
+        assert_eq!(rule_ids(results().await), after_write);
+
+        // A reader reports assertions about it: only the assertions rule runs.
+        let mut input = dataset(NS, "analytics.orders");
+        input["inputFacets"] = json!({"dataQualityAssertions": {"_producer": "x", "_schemaURL": "y", "assertions": [
+            {"assertion": "not_null", "column": "id", "success": true},
+        ]}});
+        app.ingest(&run_event("COMPLETE", "2024-05-31T21:30:00Z", &run_id(), ("dbt", "test.orders"), vec![input], vec![])).await;
+        let mut after_read = after_write.clone();
+        after_read.insert(3, "orders_dbt_tests PASS");
+        assert_eq!(rule_ids(results().await), after_read);
+    }
+
     async fn freshness_goes_stale_as_the_clock_moves(app) {
         apply(&app, RULES, false).await;
         // The test clock starts at 2024-06-01T00:00Z; the write is 1h before.

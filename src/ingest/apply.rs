@@ -12,6 +12,7 @@ use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, Metri
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
 use super::IngestError;
 use crate::gate::hooks::RunEventApplied;
+use crate::quality::engine::Arrived;
 use crate::store::{DatasetState, RunIoRows, RunRecord, StoreError, WriteTx, merge_facets};
 
 pub struct Context<'a> {
@@ -19,8 +20,9 @@ pub struct Context<'a> {
     pub event: &'a Event,
     pub now: DateTime<Utc>,
     pub event_hash: &'a str,
-    /// Datasets this event brought quality evidence about (rules run on them afterwards).
-    touched: Mutex<Vec<DatasetId>>,
+    /// Datasets this event brought quality evidence about, and what (rules run on them
+    /// afterwards).
+    touched: Mutex<Vec<(DatasetId, Arrived)>>,
     /// Ids of the datasets this event has named so far: column lineage names its inputs once
     /// per column, and each lookup was a read of the whole dataset row.
     ids: Mutex<HashMap<(String, String), DatasetId>>,
@@ -48,15 +50,19 @@ impl<'a> Context<'a> {
         Ok(id)
     }
 
-    fn touch(&self, id: DatasetId) {
-        if let Ok(mut touched) = self.touched.lock()
-            && !touched.contains(&id)
-        {
-            touched.push(id);
+    fn touch(&self, id: DatasetId, arrived: Arrived) {
+        if !arrived.any() {
+            return;
+        }
+        if let Ok(mut touched) = self.touched.lock() {
+            match touched.iter_mut().find(|(d, _)| *d == id) {
+                Some((_, known)) => known.add(arrived),
+                None => touched.push((id, arrived)),
+            }
         }
     }
 
-    pub fn touched(&self) -> Vec<DatasetId> {
+    pub fn touched(&self) -> Vec<(DatasetId, Arrived)> {
         self.touched.lock().map(|t| t.clone()).unwrap_or_default()
     }
 }
@@ -163,10 +169,8 @@ pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
         return Err(StoreError::Corrupt("a DatasetEvent without dataset reached ingest".into()));
     };
     let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
-    let (id, _, had_evidence) = apply_dataset(ctx, dataset, &evidence, false).await?;
-    if had_evidence {
-        ctx.touch(id);
-    }
+    let (id, _, arrived) = apply_dataset(ctx, dataset, &evidence, false).await?;
+    ctx.touch(id, arrived);
     column_lineage(ctx, id, dataset).await
 }
 
@@ -210,12 +214,11 @@ async fn datasets(
     let mut reported = Vec::with_capacity(all.len());
     for (direction, dataset) in all {
         let is_write = direction == Direction::Output && wrote_successfully;
-        let (id, version_id, had_evidence) = apply_dataset(ctx, dataset, evidence, is_write).await?;
+        let (id, version_id, mut arrived) = apply_dataset(ctx, dataset, evidence, is_write).await?;
         // A run that completed or failed is evidence about what it wrote (freshness, run status).
         let run_ended = ctx.event.event_type.is_some_and(RunEventType::is_terminal) && evidence.run_id.is_some();
-        if had_evidence || (direction == Direction::Output && run_ended) {
-            ctx.touch(id);
-        }
+        arrived.write = direction == Direction::Output && run_ended;
+        ctx.touch(id, arrived);
         if let Some(run_id) = evidence.run_id {
             let facets = match direction {
                 Direction::Input => &dataset.input_facets,
@@ -241,7 +244,7 @@ async fn apply_dataset(
     dataset: &Dataset,
     evidence: &Evidence<'_>,
     is_successful_write: bool,
-) -> Result<(DatasetId, Option<i64>, bool), StoreError> {
+) -> Result<(DatasetId, Option<i64>, Arrived), StoreError> {
     let tx = ctx.tx;
     let at = evidence.at;
     let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
@@ -258,7 +261,12 @@ async fn apply_dataset(
 
     let metrics = facets::metrics(dataset);
     let assertions = facets::assertions(dataset);
-    let had_evidence = !metrics.is_empty() || !assertions.is_empty() || dataset.facets.contains_key("schema");
+    let arrived = Arrived {
+        write: false,
+        schema: dataset.facets.contains_key("schema"),
+        metrics: !metrics.is_empty(),
+        assertions: !assertions.is_empty(),
+    };
     let metrics: Vec<MetricObservation> = metrics
         .into_iter()
         .map(|metric| MetricObservation {
@@ -281,7 +289,7 @@ async fn apply_dataset(
         state.last_writer_run_id = evidence.run_id.map(str::to_string);
     }
     tx.save_dataset(&state, ctx.now).await?;
-    Ok((state.id, version_id, had_evidence))
+    Ok((state.id, version_id, arrived))
 }
 
 /// Adds a version when the event reports a schema or version different from the current one,
@@ -344,7 +352,7 @@ async fn run_test_facet(
         };
         let observation = assertion_observation(dataset_id, evidence, test.assertion);
         ctx.tx.upsert_assertions(&evidence.key, std::slice::from_ref(&observation)).await?;
-        ctx.touch(dataset_id);
+        ctx.touch(dataset_id, Arrived { assertions: true, ..Arrived::default() });
     }
     Ok(())
 }
