@@ -49,7 +49,9 @@ async fn write_orders(app: &common::TestApp, rows: f64, minute: u32) {
 async fn downstream(app: &common::TestApp) {
     let mut report = dataset("wh", "report");
     report["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "ana@example.com", "type": "USER"}]});
-    app.ingest(&run_event("COMPLETE", "2024-04-30T00:00:00Z", &run_id(), ("etl", "build"), vec![dataset("wh", "orders")], vec![report])).await;
+    let mut event = run_event("COMPLETE", "2024-04-30T00:00:00Z", &run_id(), ("etl", "build"), vec![dataset("wh", "orders")], vec![report]);
+    event["job"]["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "team:platform", "type": "TEAM"}]});
+    app.ingest(&event).await;
 }
 
 fn signature(body: &[u8]) -> String {
@@ -113,7 +115,7 @@ backend_tests! {
         assert_eq!(body["blast_radius"]["datasets"], json!([{"namespace": "wh", "name": "report"}]));
         assert_eq!(body["blast_radius"]["jobs"], json!([{"namespace": "etl", "name": "build"}]));
         let owners: Vec<&str> = body["blast_radius"]["owners"].as_array().into_iter().flatten().filter_map(|o| o["name"].as_str()).collect();
-        assert_eq!(owners, vec!["team:orders", "ana@example.com"]);
+        assert_eq!(owners, vec!["team:orders", "ana@example.com", "team:platform"]);
 
         // The rule passes again: the incident resolves itself, with an alert.
         write_orders(&app, 5000.0, 59).await;
@@ -127,6 +129,7 @@ backend_tests! {
         assert_eq!(detail["incident"]["timeline"], json!([{"kind": "opened"}, {"kind": "resolved"}]));
         assert_eq!(detail["incident"]["openingCheck"]["observed"], 5.0);
         assert_eq!(detail["incident"]["blastRadius"]["owners"][1], json!({"name": "ana@example.com", "owns": "dataset:wh:report"}));
+        assert_eq!(detail["incident"]["blastRadius"]["owners"][2], json!({"name": "team:platform", "owns": "job:etl:build"}));
     }
 
     async fn a_late_failure_on_older_evidence_opens_no_incident(app) {

@@ -3,7 +3,6 @@
 //! itself when the rule passes again. Every change is on the incident's timeline and queued as
 //! an alert in the same transaction.
 
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -41,9 +40,9 @@ pub enum IncidentError {
     Store(#[from] StoreError),
 }
 
-fn owners_of(facets_json: &serde_json::Value, owns: String, out: &mut Vec<OwnerRef>) {
-    let Some(map) = facets_json.as_object() else { return };
-    let facets: Facets = map.clone();
+/// The owners an `ownership` facet names, as owners of the node `owns`.
+fn owners_in(ownership: &serde_json::Value, owns: String, out: &mut Vec<OwnerRef>) {
+    let facets: Facets = [("ownership".to_string(), ownership.clone())].into_iter().collect();
     for owner in facets::ownership(&facets) {
         let owner = OwnerRef { name: owner.name, owner_type: owner.owner_type, owns: owns.clone() };
         if !out.contains(&owner) {
@@ -57,7 +56,9 @@ fn owners_of(facets_json: &serde_json::Value, owns: String, out: &mut Vec<OwnerR
 /// event's own facets count.
 pub async fn blast_radius(snapshot: &Snapshot<'_>, dataset: &crate::model::Dataset) -> Result<BlastRadius, StoreError> {
     let mut radius = BlastRadius::default();
-    owners_of(&dataset.facets, NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name).to_string(), &mut radius.owners);
+    if let Some(ownership) = dataset.facets.get("ownership") {
+        owners_in(ownership, NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name).to_string(), &mut radius.owners);
+    }
     let dataset = reference(dataset);
     let query = LineageQuery {
         start: NodeId::new(NodeKind::Dataset, &dataset.namespace, &dataset.name),
@@ -75,31 +76,21 @@ pub async fn blast_radius(snapshot: &Snapshot<'_>, dataset: &crate::model::Datas
     let refs = |kind: NodeKind| -> Vec<(String, String)> {
         graph.nodes.iter().filter(|n| n.kind == kind).map(|n| (n.namespace.clone(), n.name.clone())).collect()
     };
-    let dataset_facets: HashMap<(String, String), serde_json::Value> = snapshot
-        .datasets_by_refs(&refs(NodeKind::Dataset))
-        .await?
-        .into_iter()
-        .map(|d| ((d.namespace, d.name), d.facets))
-        .collect();
-    let job_facets: HashMap<(String, String), serde_json::Value> = snapshot
-        .jobs_by_refs(&refs(NodeKind::Job))
-        .await?
-        .into_iter()
-        .map(|j| ((j.namespace, j.name), j.facets))
-        .collect();
+    let dataset_owners = snapshot.dataset_ownership(&refs(NodeKind::Dataset)).await?;
+    let job_owners = snapshot.job_ownership(&refs(NodeKind::Job)).await?;
     for node in graph.nodes {
         let key = (node.namespace, node.name);
         match node.kind {
             NodeKind::Dataset if key.0 == dataset.namespace && key.1 == dataset.name => {}
             NodeKind::Dataset => {
-                if let Some(facets) = dataset_facets.get(&key) {
-                    owners_of(facets, node.id.clone(), &mut radius.owners);
+                if let Some(ownership) = dataset_owners.get(&key) {
+                    owners_in(ownership, node.id.clone(), &mut radius.owners);
                 }
                 radius.datasets.push(DatasetRef { namespace: key.0, name: key.1 });
             }
             NodeKind::Job => {
-                if let Some(facets) = job_facets.get(&key) {
-                    owners_of(facets, node.id.clone(), &mut radius.owners);
+                if let Some(ownership) = job_owners.get(&key) {
+                    owners_in(ownership, node.id.clone(), &mut radius.owners);
                 }
                 radius.jobs.push(JobRef { namespace: key.0, name: key.1 });
             }
