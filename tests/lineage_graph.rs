@@ -300,4 +300,23 @@ backend_tests! {
         let (code, _) = app.query_error_code(r#"{ columnLineage(namespace: "wh", name: "missing") { to { field } } }"#, json!({})).await;
         assert_eq!(code, "NOT_FOUND");
     }
+
+    async fn a_column_edge_reported_twice_in_one_event_is_stored_once(app) {
+        // Once with an empty transformation list and once without one: the same edge.
+        let mut out = dataset("wh", "stg");
+        out["facets"]["columnLineage"] = json!({"_producer": "x", "_schemaURL": "y", "fields": {"amount": {"inputFields": [
+            {"namespace": "wh", "name": "raw", "field": "amount_cents"},
+            {"namespace": "wh", "name": "raw", "field": "amount_cents", "transformations": []},
+            {"namespace": "wh", "name": "raw", "field": "currency", "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}]},
+        ]}}});
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("dbt", "stg"), vec![dataset("wh", "raw")], vec![out])).await;
+        let data = app.query(
+            r#"{ columnLineage(namespace: "wh", name: "stg", field: "amount", direction: UPSTREAM, depth: 1) { from { field } transformationType } }"#,
+            json!({}),
+        ).await;
+        assert_eq!(data["columnLineage"], json!([
+            {"from": {"field": "amount_cents"}, "transformationType": null},
+            {"from": {"field": "currency"}, "transformationType": "INDIRECT"},
+        ]));
+    }
 }

@@ -358,6 +358,7 @@ async fn run_test_facet(
 }
 
 async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset) -> Result<(), StoreError> {
+    let mut edges = Vec::new();
     for entry in facets::column_lineage(&dataset.facets) {
         for input in entry.inputs {
             let input_id = if input.namespace == dataset.namespace && input.name == dataset.name {
@@ -365,7 +366,7 @@ async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset)
             } else {
                 ctx.dataset_id(&input.namespace, &input.name).await?
             };
-            let edge = ColumnEdge {
+            edges.push(ColumnEdge {
                 dataset_id: output,
                 field: entry.output_field.clone(),
                 input_dataset_id: input_id,
@@ -373,9 +374,8 @@ async fn column_lineage(ctx: &Context<'_>, output: DatasetId, dataset: &Dataset)
                 transformation_type: input.transformation_type,
                 transformation_subtype: input.transformation_subtype,
                 description: input.description,
-            };
-            ctx.tx.upsert_column_edge(&edge, ctx.event.event_time).await?;
+            });
         }
     }
-    Ok(())
+    ctx.tx.upsert_column_edges(&edges, ctx.event.event_time).await
 }

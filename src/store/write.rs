@@ -724,35 +724,39 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn upsert_column_edge(&self, edge: &ColumnEdge, seen: DateTime<Utc>) -> Result<(), StoreError> {
-        let row = column_lineage::ActiveModel {
-            dataset_id: Set(edge.dataset_id.0),
-            field: Set(edge.field.clone()),
-            input_dataset_id: Set(edge.input_dataset_id.0),
-            input_field: Set(edge.input_field.clone()),
-            transformation_type: Set(edge.transformation_type.clone().unwrap_or_default()),
-            transformation_subtype: Set(edge.transformation_subtype.clone().unwrap_or_default()),
-            description: Set(edge.description.clone()),
-            first_seen: Set(seen),
-            last_seen: Set(seen),
-            ..Default::default()
-        };
+    /// Stores an output's column edges, one multi-row statement per [`ROWS_PER_INSERT`] (a
+    /// statement per edge before: a few per column of every output); an edge reported twice
+    /// is kept once, its last description winning.
+    pub async fn upsert_column_edges(&self, edges: &[ColumnEdge], seen: DateTime<Utc>) -> Result<(), StoreError> {
         use column_lineage::Column as C;
-        column_lineage::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    C::DatasetId,
-                    C::Field,
-                    C::InputDatasetId,
-                    C::InputField,
-                    C::TransformationType,
-                    C::TransformationSubtype,
-                ])
-                .update_columns([C::Description, C::LastSeen])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
+        // The key as the unique index sees it (no transformation is stored as ''): PostgreSQL
+        // refuses a statement that would update the same row twice.
+        let unique = last_of_each(edges, |e| {
+            let kind = (e.transformation_type.clone().unwrap_or_default(), e.transformation_subtype.clone().unwrap_or_default());
+            (e.dataset_id, e.field.clone(), e.input_dataset_id, e.input_field.clone(), kind)
+        });
+        for chunk in unique.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().map(|edge| column_lineage::ActiveModel {
+                dataset_id: Set(edge.dataset_id.0),
+                field: Set(edge.field.clone()),
+                input_dataset_id: Set(edge.input_dataset_id.0),
+                input_field: Set(edge.input_field.clone()),
+                transformation_type: Set(edge.transformation_type.clone().unwrap_or_default()),
+                transformation_subtype: Set(edge.transformation_subtype.clone().unwrap_or_default()),
+                description: Set(edge.description.clone()),
+                first_seen: Set(seen),
+                last_seen: Set(seen),
+                ..Default::default()
+            });
+            column_lineage::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::DatasetId, C::Field, C::InputDatasetId, C::InputField, C::TransformationType, C::TransformationSubtype])
+                        .update_columns([C::Description, C::LastSeen])
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
         Ok(())
     }
 
