@@ -319,4 +319,29 @@ backend_tests! {
             {"from": {"field": "currency"}, "transformationType": "INDIRECT"},
         ]));
     }
+
+    async fn a_dataset_named_again_unchanged_keeps_its_facets_and_is_marked_updated(app) {
+        let mut raw = dataset("wh", "raw");
+        raw["facets"]["schema"] = schema(&[("id", "BIGINT")]);
+        app.ingest(&run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "load"), vec![raw.clone()], vec![dataset("wh", "out")])).await;
+        let query = r#"{ dataset(namespace: "wh", name: "raw") { updatedAt schema { name } facets } }"#;
+        let first = app.query(query, json!({})).await;
+        assert_eq!(first["dataset"]["schema"], json!([{"name": "id"}]));
+
+        // Named again exactly as it is: nothing of it changes but when it was last updated.
+        app.clock.advance(chrono::Duration::hours(1));
+        app.ingest(&run_event("COMPLETE", "2024-01-02T00:00:00Z", &run_id(), ("etl", "load"), vec![raw], vec![dataset("wh", "out")])).await;
+        let second = app.query(query, json!({})).await;
+        assert_eq!(second["dataset"]["schema"], first["dataset"]["schema"]);
+        assert_eq!(second["dataset"]["facets"], first["dataset"]["facets"]);
+        let at = |v: &Value| v["dataset"]["updatedAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        assert_eq!(at(&second).zip(at(&first)).map(|(b, a)| b - a), Some(chrono::Duration::hours(1)));
+
+        // A new facet is stored.
+        let mut raw = dataset("wh", "raw");
+        raw["facets"]["schema"] = schema(&[("id", "BIGINT"), ("email", "TEXT")]);
+        app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![raw], vec![dataset("wh", "out")])).await;
+        let third = app.query(query, json!({})).await;
+        assert_eq!(third["dataset"]["schema"], json!([{"name": "id"}, {"name": "email"}]));
+    }
 }

@@ -454,6 +454,20 @@ impl WriteTx {
             .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))
     }
 
+    /// Marks datasets that an event named without changing them as updated now, in one
+    /// statement (rather than rewriting each one's row and facets).
+    pub async fn mark_datasets_updated(&self, ids: &[DatasetId], now: DateTime<Utc>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        dataset::Entity::update_many()
+            .col_expr(dataset::Column::UpdatedAt, Expr::val(now))
+            .filter(dataset::Column::Id.is_in(ids.iter().map(|d| d.0)))
+            .exec(&self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn save_dataset(&self, state: &DatasetState, now: DateTime<Utc>) -> Result<(), StoreError> {
         let row = dataset::ActiveModel {
             id: Set(state.id.0),
@@ -842,16 +856,22 @@ pub(super) fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn
     unique
 }
 
-/// Latest value wins, facet by facet: a facet not repeated in a later event is kept.
-pub fn merge_facets(target: &mut Value, incoming: &serde_json::Map<String, Value>) {
+/// Latest value wins, facet by facet: a facet not repeated in a later event is kept. Returns
+/// whether `target` changed.
+pub fn merge_facets(target: &mut Value, incoming: &serde_json::Map<String, Value>) -> bool {
     if !target.is_object() {
         *target = Value::Object(Default::default());
     }
+    let mut changed = false;
     if let Value::Object(map) = target {
         for (key, value) in incoming {
-            map.insert(key.clone(), value.clone());
+            if map.get(key) != Some(value) {
+                map.insert(key.clone(), value.clone());
+                changed = true;
+            }
         }
     }
+    changed
 }
 
 impl WriteTx {
