@@ -43,7 +43,6 @@ pub async fn decide(
     unknown: UnknownInputPolicy,
 ) -> Result<GateDecision, StoreError> {
     let mut reasons = Vec::new();
-    let job = snapshot.job_by_ref(&request.namespace, &request.job).await?;
     let (datasets, named) = match &request.inputs {
         Some(refs) => {
             let mut found = Vec::new();
@@ -55,7 +54,7 @@ pub async fn decide(
             }
             (found, refs.clone())
         }
-        None => match &job {
+        None => match snapshot.job_by_ref(&request.namespace, &request.job).await? {
             None => {
                 reasons.push(GateReason::note(format!(
                     "job {}/{} has never been seen: no inputs to check",
@@ -73,22 +72,62 @@ pub async fn decide(
             }
         },
     };
-    for dataset in &datasets {
-        let health = assess(snapshot, rules, dataset, as_of, now).await?;
-        reasons.extend(reasons_for(dataset, &health, unknown));
+    let on = Judged { request, as_of, now, unknown };
+    on.conclude(snapshot, rules, datasets, named, reasons).await
+}
+
+/// [`decide`] on inputs already read by id (the gate hook has them from the event): the same
+/// decision, without looking each one up again by name. `request.inputs` is not read.
+pub async fn decide_on_datasets(
+    snapshot: &Snapshot<'_>,
+    rules: &[Rule],
+    request: &GateRequest,
+    datasets: Vec<Dataset>,
+    as_of: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    unknown: UnknownInputPolicy,
+) -> Result<GateDecision, StoreError> {
+    let named = datasets.iter().map(reference).collect();
+    let on = Judged { request, as_of, now, unknown };
+    on.conclude(snapshot, rules, datasets, named, Vec::new()).await
+}
+
+/// What a decision is about and judged on.
+struct Judged<'a> {
+    request: &'a GateRequest,
+    as_of: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    unknown: UnknownInputPolicy,
+}
+
+impl Judged<'_> {
+    /// The decision on the inputs found (`datasets`, named `named`), after the `reasons`
+    /// gathered while finding them.
+    async fn conclude(
+        &self,
+        snapshot: &Snapshot<'_>,
+        rules: &[Rule],
+        datasets: Vec<Dataset>,
+        named: Vec<DatasetRef>,
+        mut reasons: Vec<GateReason>,
+    ) -> Result<GateDecision, StoreError> {
+        for dataset in &datasets {
+            let health = assess(snapshot, rules, dataset, self.as_of, self.now).await?;
+            reasons.extend(reasons_for(dataset, &health, self.unknown));
+        }
+        let decision = if reasons.iter().any(|r| r.kind == ReasonKind::Blocking) { Decision::Block } else { Decision::Allow };
+        Ok(GateDecision {
+            id: 0,
+            namespace: self.request.namespace.clone(),
+            job: self.request.job.clone(),
+            decision,
+            reasons,
+            inputs: named,
+            decided_at: self.now,
+            context: "request".to_string(),
+            run_id: None,
+        })
     }
-    let decision = if reasons.iter().any(|r| r.kind == ReasonKind::Blocking) { Decision::Block } else { Decision::Allow };
-    Ok(GateDecision {
-        id: 0,
-        namespace: request.namespace.clone(),
-        job: request.job.clone(),
-        decision,
-        reasons,
-        inputs: named,
-        decided_at: now,
-        context: "request".to_string(),
-        run_id: None,
-    })
 }
 
 fn unknown_input(dataset: DatasetRef, policy: UnknownInputPolicy, why: &str) -> GateReason {

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{GateRequest, UnknownInputPolicy, decide};
+use super::decide::{GateRequest, UnknownInputPolicy, decide, decide_on_datasets};
 use super::load_rules_in;
 use super::model::{Decision, GateDecision};
 use super::taint::{health_changes, propagate, run_completed};
-use crate::model::{DatasetId, DatasetRef, JobId};
+use crate::model::{DatasetId, JobId};
 use crate::openlineage::{Event, RunEventType};
 use crate::quality::Rule;
 use crate::quality::records::CheckResult;
@@ -71,19 +71,16 @@ async fn check_violation(
 ) -> Result<Option<GateDecision>, StoreError> {
     let Some(job) = &event.job else { return Ok(None) };
     let snapshot = tx.snapshot();
-    let inputs = if applied.inputs.is_empty() {
-        None
-    } else {
-        // Names only: the rows' facets are not needed here, and decoding them was a visible
-        // share of every run event's cost.
-        let mut inputs: Vec<DatasetRef> =
-            snapshot.dataset_names(&applied.inputs).await?.into_iter().map(|(_, namespace, name)| DatasetRef { namespace, name }).collect();
-        inputs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        Some(inputs)
-    };
-    let request = GateRequest { namespace: job.namespace.clone(), job: job.name.clone(), inputs };
     // Judged on the evidence known as of the run's start, like its taint.
-    let mut decision = decide(&snapshot, rules, &request, Some(event.event_time), now, unknown).await?;
+    let as_of = Some(event.event_time);
+    let request = GateRequest { namespace: job.namespace.clone(), job: job.name.clone(), inputs: None };
+    let mut decision = if applied.inputs.is_empty() {
+        decide(&snapshot, rules, &request, as_of, now, unknown).await?
+    } else {
+        // The event's inputs, read by id in one statement (by name, each was a lookup of its own).
+        let datasets = snapshot.datasets(&applied.inputs).await?;
+        decide_on_datasets(&snapshot, rules, &request, datasets, as_of, now, unknown).await?
+    };
     if decision.decision != Decision::Block {
         return Ok(None);
     }
