@@ -239,7 +239,7 @@ async fn datasets(
                 Direction::Input => &dataset.input_facets,
                 Direction::Output => &dataset.output_facets,
             };
-            ctx.tx.upsert_run_io(run_io, run_id, id, direction, facets, version_id, evidence.at).await?;
+            run_io.record(run_id, id, direction, facets, version_id, evidence.at);
         }
         if direction == Direction::Output {
             column_lineage(ctx, id, dataset).await?;
@@ -249,6 +249,7 @@ async fn datasets(
         }
     }
     ctx.mark_unchanged_updated().await?;
+    ctx.tx.save_run_io(run_io).await?;
     Ok(reported)
 }
 

@@ -147,20 +147,60 @@ fn locked_dataset(filter: impl sea_orm::sea_query::IntoCondition) -> sea_orm::Se
         .into_model::<LockedDataset>()
 }
 
-/// The rows of one run's inputs and outputs, read once per event (see [`WriteTx::run_io_rows`]).
+/// The rows of one run's inputs and outputs, read once per event (see [`WriteTx::run_io_rows`]),
+/// changed in memory by [`RunIoRows::record`] and written back by [`WriteTx::save_run_io`].
 pub struct RunIoRows {
     rows: Vec<run_io::Model>,
+    /// Indexes of the rows `record` added or changed since the last save.
+    changed: Vec<usize>,
 }
 
 impl RunIoRows {
     /// A run that has recorded nothing yet.
     pub fn none() -> RunIoRows {
-        RunIoRows { rows: Vec::new() }
+        RunIoRows { rows: Vec::new(), changed: Vec::new() }
     }
 
     /// Everything the run has read and written, in the order it was first recorded.
     pub fn pairs(&self) -> Vec<(DatasetId, Direction)> {
         self.rows.iter().map(|r| (DatasetId(r.dataset_id), Direction::parse(&r.direction))).collect()
+    }
+
+    /// Records that the run read or wrote a dataset, merging the facets it reported.
+    pub fn record(&mut self, run_id: &str, dataset_id: DatasetId, direction: Direction, facets: &serde_json::Map<String, Value>, version_id: Option<i64>, seen: DateTime<Utc>) {
+        let existing = self.rows.iter().position(|r| r.dataset_id == dataset_id.0 && r.direction == direction.as_str());
+        let index = match existing {
+            Some(index) => {
+                let found = &mut self.rows[index];
+                let facets_changed = merge_facets(&mut found.facets, facets);
+                let before = (found.first_seen, found.last_seen, found.dataset_version_id);
+                found.first_seen = found.first_seen.min(seen);
+                found.last_seen = found.last_seen.max(seen);
+                if version_id.is_some() {
+                    found.dataset_version_id = version_id;
+                }
+                if !facets_changed && before == (found.first_seen, found.last_seen, found.dataset_version_id) {
+                    return;
+                }
+                index
+            }
+            None => {
+                self.rows.push(run_io::Model {
+                    id: 0,
+                    run_id: run_id.to_string(),
+                    dataset_id: dataset_id.0,
+                    direction: direction.as_str().to_string(),
+                    dataset_version_id: version_id,
+                    facets: Value::Object(facets.clone()),
+                    first_seen: seen,
+                    last_seen: seen,
+                });
+                self.rows.len() - 1
+            }
+        };
+        if !self.changed.contains(&index) {
+            self.changed.push(index);
+        }
     }
 }
 
@@ -593,60 +633,36 @@ impl WriteTx {
     }
 
     /// What a run has read and written so far, as stored (one read per event of a known run;
-    /// a new run has none). [`WriteTx::upsert_run_io`] keeps it up to date.
+    /// a new run has none).
     pub async fn run_io_rows(&self, run_id: &str) -> Result<RunIoRows, StoreError> {
         let rows = run_io::Entity::find()
             .filter(run_io::Column::RunId.eq(run_id))
             .order_by_asc(run_io::Column::Id)
             .all(&self.tx)
             .await?;
-        Ok(RunIoRows { rows })
+        Ok(RunIoRows { rows, changed: Vec::new() })
     }
 
-    /// Records that a run read or wrote a dataset, merging the facets it reported. `known` is
-    /// what the run had recorded before ([`WriteTx::run_io_rows`]); it gains this row.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn upsert_run_io(
-        &self,
-        known: &mut RunIoRows,
-        run_id: &str,
-        dataset_id: DatasetId,
-        direction: Direction,
-        facets: &serde_json::Map<String, Value>,
-        version_id: Option<i64>,
-        seen: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let existing = known.rows.iter_mut().find(|r| r.dataset_id == dataset_id.0 && r.direction == direction.as_str());
-        match existing {
-            Some(found) => {
-                merge_facets(&mut found.facets, facets);
-                found.first_seen = found.first_seen.min(seen);
-                found.last_seen = found.last_seen.max(seen);
-                if version_id.is_some() {
-                    found.dataset_version_id = version_id;
-                }
-                let mut row = found.clone().into_active_model();
-                for column in [run_io::Column::Facets, run_io::Column::FirstSeen, run_io::Column::LastSeen, run_io::Column::DatasetVersionId] {
-                    row.reset(column);
-                }
-                run_io::Entity::update(row).exec_without_returning(&self.tx).await?;
-            }
-            None => {
-                let mut model = run_io::Model {
-                    id: 0,
-                    run_id: run_id.to_string(),
-                    dataset_id: dataset_id.0,
-                    direction: direction.as_str().to_string(),
-                    dataset_version_id: version_id,
-                    facets: Value::Object(facets.clone()),
-                    first_seen: seen,
-                    last_seen: seen,
-                };
-                let mut row = model.clone().into_active_model();
+    /// Writes what [`RunIoRows::record`] added or changed, all rows in one statement (a
+    /// statement per dataset of every event before): new rows are inserted, known ones take
+    /// the values merged in memory, which started from the stored ones.
+    pub async fn save_run_io(&self, known: &mut RunIoRows) -> Result<(), StoreError> {
+        use run_io::Column as C;
+        let changed = std::mem::take(&mut known.changed);
+        for chunk in changed.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().filter_map(|&i| known.rows.get(i)).map(|r| {
+                let mut row = r.clone().into_active_model();
                 row.id = NotSet;
-                model.id = run_io::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
-                known.rows.push(model);
-            }
+                row
+            });
+            run_io::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::RunId, C::DatasetId, C::Direction])
+                        .update_columns([C::Facets, C::FirstSeen, C::LastSeen, C::DatasetVersionId])
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.tx)
+                .await?;
         }
         Ok(())
     }
@@ -927,5 +943,33 @@ impl WriteTx {
             .exec_without_returning(&self.tx)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(i64::from(hour) * 3600, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn run_io_rows_mark_only_what_changed_for_saving() {
+        let facets = |v: i64| serde_json::Map::from_iter([("rows".to_string(), serde_json::json!(v))]);
+        let mut rows = RunIoRows::none();
+        rows.record("r", DatasetId(1), Direction::Input, &facets(1), None, at(1));
+        rows.record("r", DatasetId(2), Direction::Output, &facets(1), Some(7), at(1));
+        assert_eq!(rows.changed, vec![0, 1]);
+        rows.changed.clear();
+
+        // The COMPLETE repeats the input as it was and reports new output facets, later.
+        rows.record("r", DatasetId(1), Direction::Input, &facets(1), None, at(1));
+        assert!(rows.changed.is_empty());
+        rows.record("r", DatasetId(2), Direction::Output, &facets(2), None, at(2));
+        assert_eq!(rows.changed, vec![1]);
+        assert_eq!(rows.rows[1].facets["rows"], 2);
+        assert_eq!((rows.rows[1].first_seen, rows.rows[1].last_seen, rows.rows[1].dataset_version_id), (at(1), at(2), Some(7)));
+        assert_eq!(rows.pairs(), vec![(DatasetId(1), Direction::Input), (DatasetId(2), Direction::Output)]);
     }
 }
