@@ -49,7 +49,10 @@ async fn write_orders(app: &common::TestApp, rows: f64, minute: u32) {
 async fn downstream(app: &common::TestApp) {
     let mut report = dataset("wh", "report");
     report["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "ana@example.com", "type": "USER"}]});
-    let mut event = run_event("COMPLETE", "2024-04-30T00:00:00Z", &run_id(), ("etl", "build"), vec![dataset("wh", "orders")], vec![report]);
+    // A malformed ownership facet further down is ignored, not an error.
+    let mut archive = dataset("wh", "report_archive");
+    archive["facets"]["ownership"] = json!("team:archive");
+    let mut event = run_event("COMPLETE", "2024-04-30T00:00:00Z", &run_id(), ("etl", "build"), vec![dataset("wh", "orders")], vec![report, archive]);
     event["job"]["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "team:platform", "type": "TEAM"}]});
     app.ingest(&event).await;
 }
@@ -112,7 +115,7 @@ backend_tests! {
         assert_eq!(body["dataset"], json!({"namespace": "wh", "name": "orders"}));
         assert_eq!(body["check"]["observed"], 5.0);
         assert_eq!(body["check"]["expected"], "row_count >= 100");
-        assert_eq!(body["blast_radius"]["datasets"], json!([{"namespace": "wh", "name": "report"}]));
+        assert_eq!(body["blast_radius"]["datasets"], json!([{"namespace": "wh", "name": "report"}, {"namespace": "wh", "name": "report_archive"}]));
         assert_eq!(body["blast_radius"]["jobs"], json!([{"namespace": "etl", "name": "build"}]));
         let owners: Vec<&str> = body["blast_radius"]["owners"].as_array().into_iter().flatten().filter_map(|o| o["name"].as_str()).collect();
         assert_eq!(owners, vec!["team:orders", "ana@example.com", "team:platform"]);
@@ -270,7 +273,7 @@ backend_tests! {
         assert_eq!(body["run_id"], id);
         assert_eq!(body["job"], json!({"namespace": "etl", "name": "build"}));
         assert_eq!(body["blocking_reasons"][0]["rule_id"], "has_rows");
-        assert_eq!(body["tainted_outputs"], json!([{"namespace": "wh", "name": "report"}]));
+        assert_eq!(body["tainted_outputs"], json!([{"namespace": "wh", "name": "report"}, {"namespace": "wh", "name": "report_archive"}]));
     }
 
     async fn a_subscription_over_a_real_websocket_receives_incident_changes(app) {

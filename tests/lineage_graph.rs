@@ -337,11 +337,36 @@ backend_tests! {
         let at = |v: &Value| v["dataset"]["updatedAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
         assert_eq!(at(&second).zip(at(&first)).map(|(b, a)| b - a), Some(chrono::Duration::hours(1)));
 
-        // A new facet is stored.
+        // A facet that changes without a new version is stored.
+        let mut raw = dataset("wh", "raw");
+        raw["facets"]["schema"] = schema(&[("id", "BIGINT")]);
+        raw["facets"]["documentation"] = json!({"_producer": "x", "_schemaURL": "y", "description": "raw ids"});
+        app.ingest(&run_event("COMPLETE", "2024-01-02T12:00:00Z", &run_id(), ("etl", "load"), vec![raw], vec![dataset("wh", "out")])).await;
+        let documented = app.query(query, json!({})).await;
+        assert_eq!(documented["dataset"]["facets"]["documentation"]["description"], "raw ids");
+        assert_eq!(documented["dataset"]["schema"], first["dataset"]["schema"]);
+
+        // A new schema is stored.
         let mut raw = dataset("wh", "raw");
         raw["facets"]["schema"] = schema(&[("id", "BIGINT"), ("email", "TEXT")]);
         app.ingest(&run_event("COMPLETE", "2024-01-03T00:00:00Z", &run_id(), ("etl", "load"), vec![raw], vec![dataset("wh", "out")])).await;
         let third = app.query(query, json!({})).await;
         assert_eq!(third["dataset"]["schema"], json!([{"name": "id"}, {"name": "email"}]));
+    }
+
+    async fn lineage_follows_a_database_restored_to_an_older_graph(app) {
+        chain(&app).await;
+        let before = lineage(&app, "dataset:wh:a", "DOWNSTREAM", 20, None).await;
+        assert_eq!(node_ids(&before).len(), 7);
+        // As if a backup taken before j3 existed were restored under the running server.
+        let db = sea_orm::Database::connect(&app.database_url).await.expect("connect");
+        for statement in [
+            "DELETE FROM lineage_edges WHERE job_id = (SELECT id FROM jobs WHERE name = 'j3')",
+            "UPDATE graph_state SET generation = 1",
+        ] {
+            sea_orm::ConnectionTrait::execute_unprepared(&db, statement).await.expect("restore");
+        }
+        let after = lineage(&app, "dataset:wh:a", "DOWNSTREAM", 20, None).await;
+        assert_eq!(node_ids(&after), vec!["dataset:wh:a", "dataset:wh:b", "dataset:wh:c", "job:etl:j1", "job:etl:j2"]);
     }
 }

@@ -47,6 +47,10 @@ impl LineageIndex {
         let generation = store.graph_generation().await?;
         if self.graph.read().await.generation != Some(generation) {
             let mut graph = self.graph.write().await;
+            // Read again under the lock: another walk may have caught up meanwhile, past the
+            // generation read above, and only a database that went back (a restored backup)
+            // is behind this copy now.
+            let generation = store.graph_generation().await?;
             graph.catch_up(store, generation).await?;
         }
         let graph = self.graph.read().await;
@@ -68,25 +72,27 @@ impl Graph {
     /// applying a change twice is a no-op.
     async fn catch_up(&mut self, store: &Snapshot<'_>, generation: i64) -> Result<(), StoreError> {
         let since = match self.generation {
-            // Another walk caught up while this one waited for the lock.
-            Some(held) if held >= generation => return Ok(()),
+            Some(held) if held == generation => return Ok(()),
+            // The database is behind this copy: it was restored from a backup. Start over.
+            Some(held) if held > generation => None,
             held => held,
         };
         if since.is_none() {
             *self = Graph::default();
         }
-        for change in store.edge_changes(since).await? {
-            self.apply(change);
+        let changes = store.edge_changes(since).await?;
+        for change in &changes {
+            self.apply(*change);
         }
-        self.learn_names(store).await?;
+        self.learn_names(store, &changes).await?;
         self.generation = Some(generation);
         Ok(())
     }
 
     fn apply(&mut self, change: EdgeChange) {
         if let Some(old) = self.edges.remove(&change.id) {
-            remove_id(self.of_dataset.get_mut(&old.dataset_id), old.id);
-            remove_id(self.of_job.get_mut(&old.job_id), old.id);
+            remove_id(&mut self.of_dataset, old.dataset_id, old.id);
+            remove_id(&mut self.of_job, old.job_id, old.id);
         }
         if change.current {
             self.edges.insert(change.id, change);
@@ -95,11 +101,16 @@ impl Graph {
         }
     }
 
-    /// Names of the nodes of current edges not named yet (names never change: they are the
-    /// nodes' identity).
-    async fn learn_names(&mut self, store: &Snapshot<'_>) -> Result<(), StoreError> {
-        let datasets: Vec<DatasetId> = self.of_dataset.keys().filter(|d| !self.dataset_names.contains_key(d)).copied().collect();
-        let jobs: Vec<JobId> = self.of_job.keys().filter(|j| !self.job_names.contains_key(j)).copied().collect();
+    /// Names of the nodes of `changes` not named yet (names never change: they are the nodes'
+    /// identity).
+    async fn learn_names(&mut self, store: &Snapshot<'_>, changes: &[EdgeChange]) -> Result<(), StoreError> {
+        let mut datasets: Vec<DatasetId> =
+            changes.iter().filter(|c| c.current).map(|c| c.dataset_id).filter(|d| !self.dataset_names.contains_key(d)).collect();
+        let mut jobs: Vec<JobId> = changes.iter().filter(|c| c.current).map(|c| c.job_id).filter(|j| !self.job_names.contains_key(j)).collect();
+        datasets.sort();
+        datasets.dedup();
+        jobs.sort();
+        jobs.dedup();
         for (id, namespace, name) in store.dataset_names(&datasets).await? {
             self.dataset_names.insert(id, (namespace, name));
         }
@@ -110,9 +121,13 @@ impl Graph {
     }
 }
 
-fn remove_id(ids: Option<&mut Vec<i64>>, id: i64) {
-    if let Some(ids) = ids {
+/// Takes edge `id` off `node`'s list, and the node off the map when it has no edge left.
+fn remove_id<K: std::hash::Hash + Eq>(lists: &mut HashMap<K, Vec<i64>>, node: K, id: i64) {
+    if let Some(ids) = lists.get_mut(&node) {
         ids.retain(|&e| e != id);
+        if ids.is_empty() {
+            lists.remove(&node);
+        }
     }
 }
 
@@ -173,7 +188,7 @@ mod tests {
         graph.apply(change(1, 10, 100, Direction::Input, false));
         graph.apply(change(1, 10, 100, Direction::Input, false));
         assert_eq!(graph.of_job[&JobId(10)], vec![2]);
-        assert!(graph.of_dataset[&DatasetId(100)].is_empty());
+        assert!(!graph.of_dataset.contains_key(&DatasetId(100)));
         assert_eq!(graph.edges.len(), 1);
     }
 }

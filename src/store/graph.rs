@@ -145,10 +145,11 @@ impl Snapshot<'_> {
         [namespace, name]: [E::Column; 2],
         refs: &[(String, String)],
     ) -> Result<HashMap<(String, String), Value>, StoreError> {
-        // The facet, extracted by the database from the `facets` column, as JSON.
+        // The facet, extracted by the database from the `facets` column, always as JSON (a
+        // facet that is a bare string must not come back as SQL text: `json_extract` would).
         let facet = match self.exec.get_database_backend() {
             DbBackend::Postgres => Expr::cust("\"facets\" -> 'ownership'"),
-            _ => Expr::cust("json_extract(\"facets\", '$.ownership')"),
+            _ => Expr::cust("\"facets\" -> '$.ownership'"),
         };
         let mut found = HashMap::new();
         for list in in_list::chunks(refs) {
