@@ -21,6 +21,27 @@ pub struct DatasetRef {
     pub name: String,
 }
 
+/// A dataset's id and identity: what health and the gate need of it. Reading only these (not
+/// the facets of a whole row) is what keeps judging an event's inputs cheap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedDataset {
+    pub id: DatasetId,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl NamedDataset {
+    pub fn reference(&self) -> DatasetRef {
+        DatasetRef { namespace: self.namespace.clone(), name: self.name.clone() }
+    }
+}
+
+impl From<&Dataset> for NamedDataset {
+    fn from(d: &Dataset) -> Self {
+        NamedDataset { id: d.id, namespace: d.namespace.clone(), name: d.name.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub id: DatasetId,

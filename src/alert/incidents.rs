@@ -12,7 +12,7 @@ use super::outbox::{Subject, queue};
 use super::payload;
 use crate::gate::model::GateDecision;
 use crate::lineage::{self, Direction, LineageQuery, NodeId, NodeKind};
-use crate::model::{DatasetRef, Direction as IoDirection};
+use crate::model::{DatasetRef, Direction as IoDirection, NamedDataset};
 use crate::openlineage::{Facets, facets};
 use crate::quality::evaluate::Outcome;
 use crate::quality::records::CheckResult;
@@ -168,7 +168,7 @@ pub async fn on_violation(tx: &WriteTx, run_id: &str, decision: &GateDecision, n
         {
             ids = snapshot.current_outputs(job.id).await?;
         }
-        outputs = snapshot.datasets(&ids).await?.iter().map(reference).collect();
+        outputs = snapshot.named_datasets(&ids).await?.iter().map(NamedDataset::reference).collect();
     }
     let body = payload::violation(run_id, decision, &outputs, now);
     let dataset = decision.reasons.iter().filter(|r| r.kind == crate::gate::model::ReasonKind::Blocking).find_map(|r| r.dataset.clone());

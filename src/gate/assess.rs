@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 
 use super::dataset_node;
 use super::model::Waiver;
-use crate::model::{Dataset, DatasetId, DatasetRef};
+use crate::model::{Dataset, DatasetId, DatasetRef, NamedDataset};
 use crate::quality::evaluate::Outcome;
 use crate::quality::health::HealthStatus;
 use crate::quality::records::CheckResult;
 use crate::quality::{Rule, Severity};
-use crate::store::{Snapshot, StoreError, reference};
+use crate::store::{Snapshot, StoreError};
 
 /// A failing block-level check, and the waiver that lets it pass, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ pub struct Taint {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
-    pub dataset: Dataset,
+    pub dataset: NamedDataset,
     pub status: HealthStatus,
     pub failures: Vec<Failure>,
     /// Warn-level failures and checks that could not run.
@@ -58,7 +58,7 @@ pub struct Assessment {
 pub async fn assess(
     snapshot: &Snapshot<'_>,
     rules: &[Rule],
-    dataset: &Dataset,
+    dataset: &NamedDataset,
     as_of: Option<DateTime<Utc>>,
     waivers_at: DateTime<Utc>,
 ) -> Result<Assessment, StoreError> {
@@ -115,13 +115,13 @@ pub async fn assess(
 }
 
 /// The taint of the run that last wrote the dataset (as of `as_of`), extended to it.
-async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &Dataset, as_of: Option<DateTime<Utc>>) -> Result<Option<Taint>, StoreError> {
+async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &NamedDataset, as_of: Option<DateTime<Utc>>) -> Result<Option<Taint>, StoreError> {
     let Some(run_taint) = snapshot.writer_taint_as_of(dataset.id, as_of).await? else { return Ok(None) };
     if !run_taint.tainted {
         return Ok(None);
     }
     let Some(origin_id) = run_taint.origin_dataset_id else { return Ok(None) };
-    let Some(origin) = snapshot.dataset(origin_id).await? else { return Ok(None) };
+    let Some(origin) = snapshot.named_datasets(&[origin_id]).await?.pop() else { return Ok(None) };
     let origin_check = match run_taint.origin_check_id {
         Some(id) => snapshot.check_result(id).await?,
         None => None,
@@ -129,7 +129,7 @@ async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &Dataset, as_of: Opti
     let mut path = run_taint.path.clone();
     path.push(dataset_node(&dataset.namespace, &dataset.name));
     Ok(Some(Taint {
-        origin: reference(&origin),
+        origin: origin.reference(),
         origin_dataset_id: origin_id,
         origin_rule_id: run_taint.origin_rule_id,
         origin_check,
@@ -149,7 +149,7 @@ pub async fn failing_datasets(store: &crate::store::Store, now: DateTime<Utc>) -
     let rules = super::load_rules(&snapshot).await?;
     let mut failing = Vec::new();
     for dataset in snapshot.datasets(&ids).await? {
-        if assess(&snapshot, &rules, &dataset, None, now).await?.status == HealthStatus::Failing {
+        if assess(&snapshot, &rules, &NamedDataset::from(&dataset), None, now).await?.status == HealthStatus::Failing {
             failing.push(dataset);
         }
     }

@@ -11,11 +11,11 @@ use clap::ValueEnum;
 
 use super::assess::{Assessment, assess};
 use super::model::{Decision, GateDecision, GateReason, ReasonKind};
-use crate::model::{Dataset, DatasetRef};
+use crate::model::{DatasetRef, NamedDataset};
 use crate::quality::Rule;
 use crate::quality::health::HealthStatus;
 use crate::quality::records::CheckResult;
-use crate::store::{Snapshot, StoreError, reference};
+use crate::store::{Snapshot, StoreError};
 
 /// What to do with an input nothing is known about (no check has run on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -48,7 +48,7 @@ pub async fn decide(
             let mut found = Vec::new();
             for r in refs {
                 match snapshot.dataset_by_ref(&r.namespace, &r.name).await? {
-                    Some(d) => found.push(d),
+                    Some(d) => found.push(NamedDataset::from(&d)),
                     None => reasons.push(unknown_input(r.clone(), unknown, "Weir has never seen this dataset")),
                 }
             }
@@ -63,11 +63,11 @@ pub async fn decide(
                 (Vec::new(), Vec::new())
             }
             Some(job) => {
-                let datasets = snapshot.datasets(&snapshot.current_inputs(job.id).await?).await?;
+                let datasets = snapshot.named_datasets(&snapshot.current_inputs(job.id).await?).await?;
                 if datasets.is_empty() {
                     reasons.push(GateReason::note("the job's most recent run read no datasets"));
                 }
-                let refs = datasets.iter().map(reference).collect();
+                let refs = datasets.iter().map(NamedDataset::reference).collect();
                 (datasets, refs)
             }
         },
@@ -82,12 +82,12 @@ pub async fn decide_on_datasets(
     snapshot: &Snapshot<'_>,
     rules: &[Rule],
     request: &GateRequest,
-    datasets: Vec<Dataset>,
+    datasets: Vec<NamedDataset>,
     as_of: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     unknown: UnknownInputPolicy,
 ) -> Result<GateDecision, StoreError> {
-    let named = datasets.iter().map(reference).collect();
+    let named = datasets.iter().map(NamedDataset::reference).collect();
     let on = Judged { request, as_of, now, unknown };
     on.conclude(snapshot, rules, datasets, named, Vec::new()).await
 }
@@ -107,7 +107,7 @@ impl Judged<'_> {
         &self,
         snapshot: &Snapshot<'_>,
         rules: &[Rule],
-        datasets: Vec<Dataset>,
+        datasets: Vec<NamedDataset>,
         named: Vec<DatasetRef>,
         mut reasons: Vec<GateReason>,
     ) -> Result<GateDecision, StoreError> {
@@ -142,11 +142,11 @@ fn unknown_input(dataset: DatasetRef, policy: UnknownInputPolicy, why: &str) -> 
     reason
 }
 
-fn check_reason(kind: ReasonKind, dataset: &Dataset, status: HealthStatus, check: &CheckResult, message: String) -> GateReason {
+fn check_reason(kind: ReasonKind, dataset: &NamedDataset, status: HealthStatus, check: &CheckResult, message: String) -> GateReason {
     GateReason {
         kind,
         message,
-        dataset: Some(reference(dataset)),
+        dataset: Some(dataset.reference()),
         status: Some(status.as_str().to_string()),
         rule_id: Some(check.rule_id.clone()),
         rule_version: Some(check.rule_version),
@@ -160,7 +160,7 @@ fn check_reason(kind: ReasonKind, dataset: &Dataset, status: HealthStatus, check
     }
 }
 
-fn reasons_for(dataset: &Dataset, health: &Assessment, unknown: UnknownInputPolicy) -> Vec<GateReason> {
+fn reasons_for(dataset: &NamedDataset, health: &Assessment, unknown: UnknownInputPolicy) -> Vec<GateReason> {
     let name = format!("{}/{}", dataset.namespace, dataset.name);
     let mut out = Vec::new();
     for failure in &health.failures {
@@ -201,7 +201,7 @@ fn reasons_for(dataset: &Dataset, health: &Assessment, unknown: UnknownInputPoli
             None => {
                 let mut r = GateReason::note(message);
                 r.kind = kind;
-                r.dataset = Some(reference(dataset));
+                r.dataset = Some(dataset.reference());
                 r.status = Some(HealthStatus::Tainted.as_str().to_string());
                 r.rule_id = taint.origin_rule_id.clone();
                 r
@@ -217,7 +217,7 @@ fn reasons_for(dataset: &Dataset, health: &Assessment, unknown: UnknownInputPoli
         out.push(check_reason(ReasonKind::Warning, dataset, health.status, warning, message));
     }
     if health.status == HealthStatus::Unknown {
-        out.push(unknown_input(reference(dataset), unknown, "no check has run on it yet"));
+        out.push(unknown_input(dataset.reference(), unknown, "no check has run on it yet"));
     }
     out
 }

@@ -78,7 +78,7 @@ async fn check_violation(
         decide(&snapshot, rules, &request, as_of, now, unknown).await?
     } else {
         // The event's inputs, read by id in one statement (by name, each was a lookup of its own).
-        let datasets = snapshot.datasets(&applied.inputs).await?;
+        let datasets = snapshot.named_datasets(&applied.inputs).await?;
         decide_on_datasets(&snapshot, rules, &request, datasets, as_of, now, unknown).await?
     };
     if decision.decision != Decision::Block {

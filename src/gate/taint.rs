@@ -64,7 +64,7 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
         }
     }
 
-    let inputs = snapshot.datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
+    let inputs = snapshot.named_datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
     for input in &inputs {
         let health = assess(snapshot, rules, input, Some(start), start).await?;
         if let Some(failure) = health.failures.iter().find(|f| f.waiver.is_none()) {

@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use super::entities::{dataset, graph_state, job, lineage_edge};
 use super::in_list;
 use super::{Snapshot, StoreError};
-use crate::model::{Dataset, DatasetId, Direction, Edge, EdgeChange, Job, JobId};
+use crate::model::{Dataset, DatasetId, Direction, Edge, EdgeChange, Job, JobId, NamedDataset};
 
 fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
     match as_of {
@@ -63,6 +63,14 @@ impl Snapshot<'_> {
         let columns = [dataset::Column::Id, dataset::Column::Namespace, dataset::Column::Name];
         let rows = self.names_by_ids::<dataset::Entity>(columns, &ids).await?;
         Ok(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)).collect())
+    }
+
+    /// The datasets with these ids, named, in (namespace, name) order.
+    pub async fn named_datasets(&self, ids: &[DatasetId]) -> Result<Vec<NamedDataset>, StoreError> {
+        let mut found: Vec<NamedDataset> =
+            self.dataset_names(ids).await?.into_iter().map(|(id, namespace, name)| NamedDataset { id, namespace, name }).collect();
+        found.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        Ok(found)
     }
 
     /// (id, namespace, name) of jobs, like [`Snapshot::dataset_names`].

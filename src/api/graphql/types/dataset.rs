@@ -205,7 +205,7 @@ impl DatasetObject {
         let state = state(ctx)?;
         let snapshot = state.store.snapshot();
         let rules = crate::gate::load_rules(&snapshot).await.gql()?;
-        let health = crate::gate::assess::assess(&snapshot, &rules, &self.0, None, state.clock.now()).await.gql()?;
+        let health = crate::gate::assess::assess(&snapshot, &rules, &(&self.0).into(), None, state.clock.now()).await.gql()?;
         Ok(HealthObject(health))
     }
     /// Waivers of this dataset, newest first (only those in force with `activeOnly`).
