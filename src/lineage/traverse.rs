@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::node_id::{NodeId, NodeKind};
-use crate::model::{self, DatasetId, Edge, JobId};
+use crate::model::{self, DatasetId, JobId};
 use crate::store::{Snapshot, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +96,8 @@ struct Stored<'a, 'b> {
 
 impl GraphSource for Stored<'_, '_> {
     async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError> {
-        let mut found: Vec<Edge> = self.store.edges_of_datasets(datasets, self.as_of).await?;
-        found.extend(self.store.edges_of_jobs(jobs, self.as_of).await?);
-        Ok(found.into_iter().map(|e| Node::ends(e.job_id, e.dataset_id, e.direction)).collect())
+        let found = self.store.edge_ends(datasets, jobs, self.as_of).await?;
+        Ok(found.into_iter().map(|(job, dataset, direction)| Node::ends(job, dataset, direction)).collect())
     }
 
     async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {

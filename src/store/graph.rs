@@ -194,6 +194,35 @@ impl Snapshot<'_> {
         self.edges_where(lineage_edge::Column::JobId, &ids, as_of).await
     }
 
+    /// (job, dataset, direction) of the edges touching any of these datasets or jobs, current
+    /// or as of a time: what a walk over the database needs, without decoding each row's
+    /// times (a blast radius walks hundreds of edges inside the ingest transaction).
+    pub async fn edge_ends(
+        &self,
+        datasets: &[DatasetId],
+        jobs: &[JobId],
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(JobId, DatasetId, Direction)>, StoreError> {
+        use lineage_edge::Column as C;
+        let mut found = Vec::new();
+        let datasets: Vec<i64> = datasets.iter().map(|d| d.0).collect();
+        let jobs: Vec<i64> = jobs.iter().map(|j| j.0).collect();
+        for (column, ids) in [(C::DatasetId, &datasets), (C::JobId, &jobs)] {
+            for list in in_list::chunks(ids) {
+                let rows: Vec<(i64, i64, String)> = lineage_edge::Entity::find()
+                    .select_only()
+                    .columns([C::JobId, C::DatasetId, C::Direction])
+                    .filter(column.is_in(list))
+                    .filter(edge_condition(as_of))
+                    .into_tuple()
+                    .all(&self.exec)
+                    .await?;
+                found.extend(rows.into_iter().map(|(job, dataset, direction)| (JobId(job), DatasetId(dataset), Direction::parse(&direction))));
+            }
+        }
+        Ok(found)
+    }
+
     /// Edges whose `column` (dataset or job id) is one of `ids`, in the order they were made.
     async fn edges_where(&self, column: lineage_edge::Column, ids: &[i64], as_of: Option<DateTime<Utc>>) -> Result<Vec<Edge>, StoreError> {
         let mut rows = Vec::new();
