@@ -56,13 +56,14 @@ impl LineageIndex {
         let graph = self.graph.read().await;
         walk(&InMemory { graph: &graph, store }, start, query).await
     }
-}
 
-impl LineageIndex {
     /// Loads the current graph now, so that the first query after a start does not pay for it.
     pub async fn warm(&self, store: &Snapshot<'_>) -> Result<(), StoreError> {
+        let mut graph = self.graph.write().await;
+        // Read under the lock, like `lineage` does: a generation read before a walk caught
+        // up further would look like a database gone back, and reload everything.
         let generation = store.graph_generation().await?;
-        self.graph.write().await.catch_up(store, generation).await
+        graph.catch_up(store, generation).await
     }
 }
 
