@@ -3,7 +3,6 @@
 //! itself when the rule passes again. Every change is on the incident's timeline and queued as
 //! an alert in the same transaction.
 
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -13,7 +12,7 @@ use super::payload;
 use crate::gate::model::GateDecision;
 use crate::lineage::{self, Direction, LineageQuery, NodeId, NodeKind};
 use crate::model::{DatasetRef, Direction as IoDirection, NamedDataset};
-use crate::openlineage::{Facets, facets};
+use crate::openlineage::facets;
 use crate::quality::evaluate::Outcome;
 use crate::quality::records::CheckResult;
 use crate::quality::Severity;
@@ -42,8 +41,7 @@ pub enum IncidentError {
 
 /// The owners an `ownership` facet names, as owners of the node `owns`.
 fn owners_in(ownership: &serde_json::Value, owns: String, out: &mut Vec<OwnerRef>) {
-    let facets: Facets = [("ownership".to_string(), ownership.clone())].into_iter().collect();
-    for owner in facets::ownership(&facets) {
+    for owner in facets::owners(ownership) {
         let owner = OwnerRef { name: owner.name, owner_type: owner.owner_type, owns: owns.clone() };
         if !out.contains(&owner) {
             out.push(owner);

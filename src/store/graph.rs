@@ -101,41 +101,6 @@ impl Snapshot<'_> {
         Ok(found)
     }
 
-    /// The datasets with these identities (not aliases: lineage nodes are the datasets
-    /// themselves), a few queries for any number of them.
-    pub async fn datasets_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Dataset>, StoreError> {
-        self.rows_by_refs::<dataset::Entity, _>(dataset::Column::Name, refs, |d| (&d.namespace, &d.name)).await
-    }
-
-    /// The jobs with these identities, a few queries for any number of them.
-    pub async fn jobs_by_refs(&self, refs: &[(String, String)]) -> Result<Vec<Job>, StoreError> {
-        self.rows_by_refs::<job::Entity, _>(job::Column::Name, refs, |j| (&j.namespace, &j.name)).await
-    }
-
-    /// Rows of `E` whose (namespace, name), as `identity` reads it, is one of `refs`: looked up
-    /// by the indexed `name` column, the namespace matched on the rows found.
-    async fn rows_by_refs<E, T>(
-        &self,
-        name: E::Column,
-        refs: &[(String, String)],
-        identity: impl Fn(&E::Model) -> (&String, &String),
-    ) -> Result<Vec<T>, StoreError>
-    where
-        E: EntityTrait,
-        E::Model: Into<T>,
-    {
-        let mut found = Vec::with_capacity(refs.len());
-        for list in in_list::chunks(refs) {
-            let rows = E::find().filter(name.is_in(list.iter().map(|r| r.1.clone()))).all(&self.exec).await?;
-            let wanted = |row: &E::Model| {
-                let (namespace, name) = identity(row);
-                list.iter().any(|r| &r.0 == namespace && &r.1 == name)
-            };
-            found.extend(rows.into_iter().filter(wanted).map(Into::into));
-        }
-        Ok(found)
-    }
-
     /// The `ownership` facet of the datasets with these identities that have one, by
     /// identity. Only that facet is read: a blast radius names hundreds of nodes, and decoding
     /// each one's whole facets was most of the cost of opening an incident.

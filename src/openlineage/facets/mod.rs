@@ -13,7 +13,7 @@ mod schema;
 pub use lineage::{ColumnLineage, ColumnLineageInput, column_lineage, symlinks};
 pub use quality::{Assertion, Metric, RunTestAssertion, assertions, metrics, run_test_assertions};
 pub use run::{ParentRef, error_message, nominal_time, parent};
-pub use schema::{Owner, SchemaField, dataset_version, ownership, schema_fields};
+pub use schema::{Owner, SchemaField, dataset_version, owners, ownership, schema_fields};
 
 use serde_json::{Map, Value};
 

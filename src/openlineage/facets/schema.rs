@@ -52,7 +52,12 @@ pub struct Owner {
 
 /// Owners that have a name; nameless ones cannot be alerted, so they are skipped.
 pub fn ownership(facets: &Facets) -> Vec<Owner> {
-    let Some(ownership) = facet(facets, "ownership") else {
+    facets.get("ownership").map(owners).unwrap_or_default()
+}
+
+/// The owners an `ownership` facet value names (none when it is not an object).
+pub fn owners(ownership: &serde_json::Value) -> Vec<Owner> {
+    let Some(ownership) = ownership.as_object() else {
         return Vec::new();
     };
     objects(ownership, "owners")
