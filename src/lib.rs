@@ -13,8 +13,9 @@
 //! * [`config`], [`cli`], [`telemetry`] — process setup, logs and metrics.
 //!
 //! An event's path: `api::rest::ingest` reads and size-checks the body, `openlineage::parse_event`
-//! validates it, `ingest::ingest` archives and applies it in one transaction through
-//! `store::WriteTx`, and only then does the API answer 201.
+//! validates it, `ingest::Prepared` archives it, `ingest::committer` applies it in one
+//! transaction (shared with concurrent events) through `store::WriteTx`, and only then does the
+//! API answer 201.
 
 pub mod alert;
 pub mod api;

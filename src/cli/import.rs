@@ -20,6 +20,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -30,7 +31,7 @@ use tokio::sync::mpsc;
 use super::DatabaseArgs;
 use crate::gate::decide::UnknownInputPolicy;
 use crate::ingest::committer::MAX_BATCH;
-use crate::ingest::{Incoming, IngestError, IngestOutcome, ingest_batch};
+use crate::ingest::{Incoming, IngestError, IngestOutcome, Prepared, ingest_batch};
 use crate::openlineage::{Event, ParseError, parse_batch, parse_event};
 use crate::store::Store;
 
@@ -154,8 +155,10 @@ fn progress_bar(path: &Path) -> Result<ProgressBar, String> {
     Ok(bar)
 }
 
-/// A chunk of parsed events: (position, bytes of the file it took, the parse result).
-type Chunk = Vec<(usize, u64, Result<Event, ParseError>)>;
+/// One event as the reader prepared it: (position, bytes of the file it took, the event parsed
+/// and archived, or why it was rejected).
+type Item = (usize, u64, Result<Arc<Prepared>, String>);
+type Chunk = Vec<Item>;
 
 /// Imports `path` into `store`; progress is reported in bytes of the file read.
 pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress: &ProgressBar) -> Result<ImportSummary, String> {
@@ -192,7 +195,7 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
             }
             if let Some(((position, bytes, Err(e)), after)) = rest.split_first() {
                 progress.inc(*bytes);
-                summary.rejected.push(Rejection { position: *position, reason: e.to_string() });
+                summary.rejected.push(Rejection { position: *position, reason: e.clone() });
                 rest = after;
                 if !args.keep_going {
                     summary.stopped_early = true;
@@ -217,7 +220,7 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
 /// import must stop at a rejected event.
 async fn ingest_events(
     store: &Store,
-    events: &[(usize, u64, Result<Event, ParseError>)],
+    events: &[Item],
     args: &ImportArgs,
     progress: &ProgressBar,
     summary: &mut ImportSummary,
@@ -227,12 +230,12 @@ async fn ingest_events(
     for group in events.chunks(MAX_BATCH) {
         // The batch runs on the store's writer thread, which needs events of its own: a copy
         // costs microseconds, the event's transaction milliseconds.
-        let events: Vec<(Event, DateTime<Utc>)> =
+        let events: Vec<(Arc<Prepared>, DateTime<Utc>)> =
             group.iter().filter_map(|(_, _, parsed)| parsed.as_ref().ok()).map(|event| (event.clone(), Utc::now())).collect();
         let (writer, unknown_inputs, stop_at_rejection) = (store.clone(), args.gate_unknown_inputs, !args.keep_going);
         let results = store
             .on_writer(async move {
-                let incoming: Vec<Incoming<'_>> = events.iter().map(|(event, received_at)| Incoming { event, received_at: *received_at }).collect();
+                let incoming: Vec<Incoming<'_>> = events.iter().map(|(event, received_at)| Incoming { event: event.as_ref(), received_at: *received_at }).collect();
                 ingest_batch(&writer, &incoming, unknown_inputs, stop_at_rejection).await
             })
             .await
@@ -331,8 +334,14 @@ fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<
 
 /// Adds a parsed line to `chunk` and sends the chunk once full. False when the importer has
 /// stopped listening (it stopped at a rejection): the reader stops too.
+/// The event is archived here, on the reader's thread, beside the parsing: the writer's thread
+/// then only writes.
 fn push(chunk: &mut Chunk, item: (usize, u64, Result<Event, ParseError>), batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>) -> bool {
-    chunk.push(item);
+    let (position, bytes, parsed) = item;
+    let prepared = parsed
+        .map_err(|e| e.to_string())
+        .and_then(|event| Prepared::new(event).map(Arc::new).map_err(|e| e.to_string()));
+    chunk.push((position, bytes, prepared));
     if chunk.len() < batch_size {
         return true;
     }

@@ -17,7 +17,7 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
-use super::{IngestError, Incoming, Ingested, ingest, ingest_batch};
+use super::{IngestError, Incoming, Ingested, Prepared, ingest, ingest_batch};
 use crate::gate::decide::UnknownInputPolicy;
 use crate::openlineage::Event;
 use crate::store::Store;
@@ -29,7 +29,7 @@ pub const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4 * MAX_BATCH;
 
 struct Pending {
-    event: Event,
+    event: Prepared,
     received_at: DateTime<Utc>,
     reply: oneshot::Sender<Ingested>,
 }
@@ -55,8 +55,10 @@ impl Committer {
     }
 
     /// Queues `event` behind those already submitted; the ticket waits for its result. Events
-    /// submitted one after the other are applied in that order.
+    /// submitted one after the other are applied in that order. The event is archived here,
+    /// on the caller's thread, so that the writer's thread only writes.
     pub async fn submit(&self, event: Event, received_at: DateTime<Utc>) -> Result<Ticket, IngestError> {
+        let event = Prepared::new(event)?;
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Pending { event, received_at, reply })
