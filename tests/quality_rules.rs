@@ -67,6 +67,35 @@ async fn health(app: &common::TestApp, name: &str) -> Value {
 }
 
 backend_tests! {
+    async fn metrics_a_run_reports_in_two_events_merge_with_the_later_value_winning(app) {
+        let run = run_id();
+        let output = |facet: Value| {
+            let mut output = dataset(NS, "analytics.orders");
+            output["facets"]["dataQualityMetrics"] = facet;
+            output
+        };
+        let running = output(json!({"_producer": "x", "_schemaURL": "y", "rowCount": 500.0, "columnMetrics": {"email": {"nullCount": 9.0}}}));
+        app.ingest(&run_event("RUNNING", "2024-05-31T20:00:00Z", &run, ("etl", "build_orders"), vec![], vec![running])).await;
+        let complete = output(json!({"_producer": "x", "_schemaURL": "y", "rowCount": 600.0}));
+        app.ingest(&run_event("COMPLETE", "2024-05-31T21:00:00Z", &run, ("etl", "build_orders"), vec![], vec![complete])).await;
+
+        let data = app
+            .query(
+                "query($ns: String!) { dataset(namespace: $ns, name: \"analytics.orders\") { observations { metrics { metric column value runId observedAt } } } }",
+                json!({"ns": NS}),
+            )
+            .await;
+        // One run, one set of values: the row count the COMPLETE reported replaced the
+        // RUNNING one, the null count only the RUNNING reported stays, both as of the later event.
+        assert_eq!(
+            data["dataset"]["observations"]["metrics"],
+            json!([
+                {"metric": "null_count", "column": "email", "value": 9.0, "runId": run, "observedAt": "2024-05-31T21:00:00+00:00"},
+                {"metric": "row_count", "column": null, "value": 600.0, "runId": run, "observedAt": "2024-05-31T21:00:00+00:00"},
+            ])
+        );
+    }
+
     async fn applying_a_rules_file_is_idempotent_and_dry_run_changes_nothing(app) {
         let plan = apply(&app, RULES, true).await;
         assert_eq!(plan["created"].as_array().map(Vec::len), Some(4));

@@ -1,8 +1,8 @@
 //! Weir's schema, as an ordered list of sea-orm migrations.
 //!
-//! The same migrations run on SQLite and PostgreSQL, so they use only the portable schema
-//! builder (no backend-specific SQL). One file per change; never edit a released migration,
-//! add a new one.
+//! The same migrations run on SQLite and PostgreSQL, so they use the portable schema builder;
+//! the one exception is a data copy with no portable form (000013), given once per backend.
+//! One file per change; never edit a released migration, add a new one.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -13,6 +13,7 @@ mod m20261127_000004_alerting;
 mod m20261127_000010_tokens;
 mod m20261127_000011_evidence_index;
 mod m20261127_000012_graph_generation;
+mod m20261127_000013_metric_reports;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_tokens::Migration),
             Box::new(m20261127_000011_evidence_index::Migration),
             Box::new(m20261127_000012_graph_generation::Migration),
+            Box::new(m20261127_000013_metric_reports::Migration),
         ]
     }
 }

@@ -85,8 +85,8 @@ pub struct Evidence {
 /// each event slower than the last.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvidenceNeeds {
-    /// Stored metric names whose latest values are needed (per column and dataset-wide).
-    pub metrics: Vec<String>,
+    /// The `(column or "", stored metric name)` whose latest values are needed.
+    pub metrics: Vec<(String, String)>,
     /// How many recent written row counts (volume change); 0 for none.
     pub row_count_history: u64,
     pub schema: bool,
@@ -100,7 +100,7 @@ impl EvidenceNeeds {
         let mut needs = EvidenceNeeds::default();
         for rule in rules {
             match &rule.check {
-                Check::Metric { metric, .. } => needs.metrics.extend(metric.inputs()),
+                Check::Metric { metric, column, .. } => needs.metrics.extend(metric.inputs(column.as_deref())),
                 Check::Freshness { .. } => needs.last_written = true,
                 Check::VolumeChange { lookback, .. } => {
                     needs.row_count_history = needs.row_count_history.max(u64::from(*lookback) + 1);

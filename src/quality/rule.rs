@@ -118,12 +118,16 @@ impl Metric {
     /// The name as stored by ingestion (`quantile(0.5)` as the facet reader writes it).
     /// The stored metrics this one is computed from (a ratio needs its numerator and the row
     /// count; a mean, the sum and the count).
-    pub fn inputs(self) -> Vec<String> {
+    /// The stored values the metric is computed from, as `(column or "", stored name)`: a
+    /// ratio divides the column's count by the dataset's row count.
+    pub fn inputs(self, column: Option<&str>) -> Vec<(String, String)> {
+        let col = column.unwrap_or_default().to_string();
+        let on_column = |name: &str| (col.clone(), name.to_string());
         match self {
-            Metric::NullRatio => vec!["null_count".into(), "row_count".into()],
-            Metric::DistinctRatio => vec!["distinct_count".into(), "row_count".into()],
-            Metric::Mean => vec!["sum".into(), "count".into()],
-            other => vec![other.stored_name()],
+            Metric::NullRatio => vec![on_column("null_count"), (String::new(), "row_count".into())],
+            Metric::DistinctRatio => vec![on_column("distinct_count"), (String::new(), "row_count".into())],
+            Metric::Mean => vec![on_column("sum"), on_column("count")],
+            other => vec![on_column(&other.stored_name())],
         }
     }
 

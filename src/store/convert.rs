@@ -2,7 +2,7 @@
 
 use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_version, job, lineage_edge,
-    metric_observation, run, run_io,
+    run, run_io,
 };
 use crate::model::*;
 
@@ -112,20 +112,6 @@ impl From<column_lineage::Model> for ColumnEdge {
             transformation_type: non_empty(r.transformation_type),
             transformation_subtype: non_empty(r.transformation_subtype),
             description: r.description,
-        }
-    }
-}
-
-impl From<metric_observation::Model> for MetricObservation {
-    fn from(r: metric_observation::Model) -> Self {
-        MetricObservation {
-            dataset_id: DatasetId(r.dataset_id),
-            run_id: r.run_id,
-            source: r.source,
-            column: non_empty(r.column_name),
-            metric: r.metric,
-            value: r.value,
-            observed_at: r.observed_at,
         }
     }
 }

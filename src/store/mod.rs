@@ -12,6 +12,7 @@ mod error;
 mod gating;
 mod graph;
 mod in_list;
+mod metric_reports;
 mod quality;
 mod read;
 mod recorded_checks;

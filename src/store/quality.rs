@@ -1,7 +1,5 @@
 //! Rules, rule history, check results and the evidence rules are evaluated on.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
@@ -9,7 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    assertion_observation, check_result, dataset, dataset_version, latest_check, metric_observation, rule,
+    assertion_observation, check_result, dataset, dataset_version, latest_check, rule,
     rule_change, run,
 };
 use super::gating::{runs_with, writer_query};
@@ -18,10 +16,6 @@ use crate::model::{DatasetId, Direction, Page, RunState};
 use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
 use crate::quality::records::{CheckFilter, CheckResult, RuleAction, RuleChange, RuleRecord};
 use crate::quality::{RuleDefinition, Severity};
-
-/// Metric rows read for one evaluation, newest first: enough for the latest value of every
-/// column of the needed metrics and a long volume history, bounded however long the history.
-const METRIC_ROWS: u64 = 2000;
 
 fn definition_of(json: serde_json::Value) -> Result<RuleDefinition, StoreError> {
     serde_json::from_value(json).map_err(|e| StoreError::Corrupt(format!("stored rule definition: {e}")))
@@ -373,43 +367,6 @@ impl WriteTx {
             };
         }
         Ok(evidence)
-    }
-
-    /// Latest value of each needed metric, and the recent written row counts.
-    async fn metric_evidence(
-        &self,
-        dataset: DatasetId,
-        needs: &EvidenceNeeds,
-        as_of: Option<DateTime<Utc>>,
-        evidence: &mut Evidence,
-    ) -> Result<(), StoreError> {
-        let mut names = needs.metrics.clone();
-        if needs.row_count_history > 0 {
-            names.push("row_count".to_string());
-        }
-        let mut query = metric_observation::Entity::find()
-            .filter(metric_observation::Column::DatasetId.eq(dataset.0))
-            .filter(metric_observation::Column::Metric.is_in(names))
-            .order_by_desc(metric_observation::Column::ObservedAt)
-            .order_by_desc(metric_observation::Column::Id)
-            .limit(METRIC_ROWS);
-        if let Some(t) = as_of {
-            query = query.filter(metric_observation::Column::ObservedAt.lte(t));
-        }
-        let metrics = query.all(&self.tx).await?;
-        let mut latest: HashMap<(String, String), Option<f64>> = HashMap::new();
-        for m in &metrics {
-            latest.entry((m.column_name.clone(), m.metric.clone())).or_insert(m.value);
-        }
-        evidence.metrics = latest;
-        // Volume history is about what was written: a reader's inputStatistics is not a write.
-        evidence.row_counts = metrics
-            .iter()
-            .filter(|m| m.metric == "row_count" && m.column_name.is_empty() && m.source != "inputStatistics")
-            .filter_map(|m| m.value)
-            .take(needs.row_count_history as usize)
-            .collect();
-        Ok(())
     }
 
     /// When the dataset was last written (unless `written_known`), and (if `schema`) its

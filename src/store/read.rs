@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
-    metric_observation, namespace, raw_event, run, run_io,
+    namespace, raw_event, run, run_io,
 };
 use super::{Store, StoreError};
 use crate::model::*;
@@ -203,18 +203,6 @@ impl Store {
             query = query.filter(column_lineage::Column::InputField.is_in(fields.iter().cloned()));
         }
         Ok(query.all(&self.db).await?.into_iter().map(Into::into).collect())
-    }
-
-    /// The most recent metric values of a dataset, newest first.
-    pub async fn metrics_of(&self, dataset: DatasetId, limit: u64) -> Result<Vec<MetricObservation>, StoreError> {
-        let rows = metric_observation::Entity::find()
-            .filter(metric_observation::Column::DatasetId.eq(dataset.0))
-            .order_by_desc(metric_observation::Column::ObservedAt)
-            .order_by_asc(metric_observation::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn assertions_of(&self, dataset: DatasetId, limit: u64) -> Result<Vec<AssertionObservation>, StoreError> {

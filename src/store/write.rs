@@ -17,11 +17,11 @@ use serde_json::Value;
 
 use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, graph_state, job,
-    lineage_edge, metric_observation, namespace, raw_event, run, run_io,
+    lineage_edge, namespace, raw_event, run, run_io,
 };
 use super::{Backend, Store, StoreError};
 use crate::model::{
-    AssertionObservation, ColumnEdge, DatasetId, Direction, JobId, MetricObservation, RunState,
+    AssertionObservation, ColumnEdge, DatasetId, Direction, JobId, RunState,
 };
 
 /// An open write transaction. Dropping it without [`WriteTx::commit`] rolls back.
@@ -782,35 +782,6 @@ impl WriteTx {
                 .on_conflict(
                     OnConflict::columns([C::DatasetId, C::Field, C::InputDatasetId, C::InputField, C::TransformationType, C::TransformationSubtype])
                         .update_columns([C::Description, C::LastSeen])
-                        .to_owned(),
-                )
-                .exec_without_returning(&self.tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Stores metric values, one multi-row statement per [`ROWS_PER_INSERT`]; the same
-    /// (dataset, evidence, column, metric) is kept once, the last value reported winning.
-    pub async fn upsert_metrics(&self, evidence_key: &str, metrics: &[MetricObservation]) -> Result<(), StoreError> {
-        let unique = last_of_each(metrics, |m| (m.dataset_id, m.column.clone(), m.metric.clone()));
-        for chunk in unique.chunks(ROWS_PER_INSERT) {
-            let rows = chunk.iter().map(|m| metric_observation::ActiveModel {
-                dataset_id: Set(m.dataset_id.0),
-                evidence_key: Set(evidence_key.to_string()),
-                run_id: Set(m.run_id.clone()),
-                source: Set(m.source.clone()),
-                column_name: Set(m.column.clone().unwrap_or_default()),
-                metric: Set(m.metric.clone()),
-                value: Set(m.value),
-                observed_at: Set(m.observed_at),
-                ..Default::default()
-            });
-            use metric_observation::Column as C;
-            metric_observation::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([C::DatasetId, C::EvidenceKey, C::ColumnName, C::Metric])
-                        .update_columns([C::Value, C::Source, C::ObservedAt])
                         .to_owned(),
                 )
                 .exec_without_returning(&self.tx)

@@ -17,7 +17,7 @@ pub mod incident_event;
 pub mod job;
 pub mod latest_check;
 pub mod lineage_edge;
-pub mod metric_observation;
+pub mod metric_report;
 pub mod namespace;
 pub mod raw_event;
 pub mod rule;

@@ -1,0 +1,215 @@
+//! Metric values, stored as one report per dataset and evidence (a run, or an event without
+//! a run): writing them, and reading them back for rules and for the API.
+//!
+//! A report's `metrics` object maps `metric` (dataset-wide) or `metric/column` to
+//! `[value, source]` (see the migration `m20261127_000013_metric_reports` for why one row per
+//! report and not per value). A later event of the same run merges its values into the
+//! report, key by key, the last reported winning, as the database's own JSON merge.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::{Map, Value, json};
+
+use super::entities::metric_report;
+use super::write::ROWS_PER_INSERT;
+use super::{Store, StoreError, WriteTx};
+use crate::model::{DatasetId, MetricObservation};
+use crate::quality::evaluate::{Evidence, EvidenceNeeds};
+
+/// Reports read per statement by the API, and first by an evaluation: the newest reports
+/// usually hold every value rules need.
+const PAGE: u64 = 16;
+/// How far back, in reports, an evaluation looks for a metric's latest value (beyond the
+/// reports a volume history needs). Bounded, so that a rule on a metric nobody reports costs
+/// two statements, not a walk through the whole history.
+const LOOK_BACK: u64 = 128;
+/// The source of row counts a reader reports about its inputs: not a write, so not part of
+/// a dataset's volume history.
+const READ_SOURCE: &str = "inputStatistics";
+
+/// The key of a value in a report.
+fn key(column: &str, metric: &str) -> String {
+    if column.is_empty() { metric.to_string() } else { format!("{metric}/{column}") }
+}
+
+/// (column, metric) of a report key: metric names never hold a `/`.
+fn split_key(key: &str) -> (&str, &str) {
+    match key.split_once('/') {
+        Some((metric, column)) => (column, metric),
+        None => ("", key),
+    }
+}
+
+/// A stored `[value, source]`; `None` when it is not one.
+fn entry(stored: &Value) -> Option<(Option<f64>, &str)> {
+    let pair = stored.as_array()?;
+    Some((pair.first()?.as_f64(), pair.get(1)?.as_str()?))
+}
+
+/// Newest first, as of `as_of` when given.
+fn reports(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<metric_report::Entity> {
+    let query = metric_report::Entity::find()
+        .filter(metric_report::Column::DatasetId.eq(dataset.0))
+        .order_by_desc(metric_report::Column::ObservedAt)
+        .order_by_desc(metric_report::Column::Id);
+    match as_of {
+        Some(t) => query.filter(metric_report::Column::ObservedAt.lte(t)),
+        None => query,
+    }
+}
+
+impl WriteTx {
+    /// Stores metric values reported as `evidence_key`: one report per dataset, merged into
+    /// the one already stored for the same evidence.
+    pub async fn upsert_metrics(&self, evidence_key: &str, metrics: &[MetricObservation]) -> Result<(), StoreError> {
+        struct Report {
+            dataset: DatasetId,
+            run_id: Option<String>,
+            observed_at: DateTime<Utc>,
+            values: Map<String, Value>,
+        }
+        let mut reports: Vec<Report> = Vec::new();
+        for m in metrics {
+            let position = match reports.iter().position(|r| r.dataset == m.dataset_id) {
+                Some(position) => position,
+                None => {
+                    reports.push(Report { dataset: m.dataset_id, run_id: None, observed_at: m.observed_at, values: Map::new() });
+                    reports.len() - 1
+                }
+            };
+            let report = &mut reports[position];
+            report.run_id = m.run_id.clone();
+            report.observed_at = m.observed_at;
+            report.values.insert(key(m.column.as_deref().unwrap_or_default(), &m.metric), json!([m.value, m.source]));
+        }
+        use metric_report::Column as C;
+        let merged = match self.tx.get_database_backend() {
+            DatabaseBackend::Postgres => r#""metric_reports"."metrics" || "excluded"."metrics""#,
+            _ => r#"json_patch("metric_reports"."metrics", "excluded"."metrics")"#,
+        };
+        for chunk in reports.chunks(ROWS_PER_INSERT) {
+            let rows = chunk.iter().map(|r| metric_report::ActiveModel {
+                dataset_id: Set(r.dataset.0),
+                evidence_key: Set(evidence_key.to_string()),
+                run_id: Set(r.run_id.clone()),
+                observed_at: Set(r.observed_at),
+                metrics: Set(Value::Object(r.values.clone())),
+                ..Default::default()
+            });
+            metric_report::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::DatasetId, C::EvidenceKey])
+                        .update_columns([C::RunId, C::ObservedAt])
+                        .value(C::Metrics, Expr::cust(merged))
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The latest value of each metric `needs` names, and the dataset's recent written row
+    /// counts, newest first; reports are read a page at a time until both are complete.
+    pub(super) async fn metric_evidence(
+        &self,
+        dataset: DatasetId,
+        needs: &EvidenceNeeds,
+        as_of: Option<DateTime<Utc>>,
+        evidence: &mut Evidence,
+    ) -> Result<(), StoreError> {
+        let history = needs.row_count_history as usize;
+        let mut wanted: Vec<&(String, String)> = needs.metrics.iter().collect();
+        let mut latest = HashMap::new();
+        let mut row_counts = Vec::new();
+        let depth = LOOK_BACK + needs.row_count_history;
+        let (mut read, mut asked) = (0, PAGE);
+        while read < depth && (!wanted.is_empty() || row_counts.len() < history) {
+            let page = reports(dataset, as_of).offset(read).limit(asked).all(&self.tx).await?;
+            read += asked;
+            for report in &page {
+                let Some(values) = report.metrics.as_object() else { continue };
+                wanted.retain(|(column, metric)| match values.get(&key(column, metric)).and_then(entry) {
+                    Some((value, _)) => {
+                        latest.insert((column.clone(), metric.clone()), value);
+                        false
+                    }
+                    None => true,
+                });
+                if row_counts.len() < history
+                    && let Some((Some(rows), source)) = values.get("row_count").and_then(entry)
+                    && source != READ_SOURCE
+                {
+                    row_counts.push(rows);
+                }
+            }
+            if (page.len() as u64) < asked {
+                break;
+            }
+            // Not all in the newest reports: the rest of the way in one statement.
+            asked = depth.saturating_sub(read);
+        }
+        evidence.metrics = latest;
+        evidence.row_counts = row_counts;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The most recent metric values of a dataset, newest report first, each report's values
+    /// in key order; at most `limit`.
+    pub async fn metrics_of(&self, dataset: DatasetId, limit: u64) -> Result<Vec<MetricObservation>, StoreError> {
+        let mut values = Vec::new();
+        let mut read = 0;
+        while (values.len() as u64) < limit {
+            let page = reports(dataset, None).offset(read).limit(PAGE).all(&self.db).await?;
+            read += PAGE;
+            for report in &page {
+                let Some(stored) = report.metrics.as_object() else { continue };
+                let mut keys: Vec<&String> = stored.keys().collect();
+                keys.sort();
+                for k in keys {
+                    let Some((value, source)) = stored.get(k).and_then(entry) else { continue };
+                    let (column, metric) = split_key(k);
+                    values.push(MetricObservation {
+                        dataset_id: dataset,
+                        run_id: report.run_id.clone(),
+                        source: source.to_string(),
+                        column: (!column.is_empty()).then(|| column.to_string()),
+                        metric: metric.to_string(),
+                        value,
+                        observed_at: report.observed_at,
+                    });
+                }
+            }
+            if (page.len() as u64) < PAGE {
+                break;
+            }
+        }
+        values.truncate(limit as usize);
+        Ok(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_split_back_into_column_and_metric() {
+        assert_eq!(split_key(&key("", "row_count")), ("", "row_count"));
+        assert_eq!(split_key(&key("amount", "null_count")), ("amount", "null_count"));
+        // Only the first `/` separates: column names may hold more.
+        assert_eq!(split_key(&key("a/b", "quantile(0.5)")), ("a/b", "quantile(0.5)"));
+    }
+
+    #[test]
+    fn entries_read_back_with_and_without_a_value() {
+        assert_eq!(entry(&json!([3, "dataQualityMetrics"])), Some((Some(3.0), "dataQualityMetrics")));
+        assert_eq!(entry(&json!([null, "outputStatistics"])), Some((None, "outputStatistics")));
+        assert_eq!(entry(&json!({"value": 3})), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! Migrations that convert stored data keep it: a database written by an older Weir reads the
+//! same after the upgrade, on both backends.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectionTrait, Database};
+use weir::model::DatasetId;
+use weir::quality::evaluate::{Evidence, EvidenceNeeds};
+use weir::store::Store;
+
+/// How many migrations there were before metric values were grouped into reports (000001 to
+/// 000012; numbers were skipped).
+const BEFORE_METRIC_REPORTS: u32 = 7;
+
+/// One `metric_observations` row as Weir up to migration 000012 stored it.
+struct OldMetric {
+    dataset: i64,
+    evidence: &'static str,
+    source: &'static str,
+    column: &'static str,
+    metric: &'static str,
+    value: Option<f64>,
+    at: DateTime<Utc>,
+}
+
+async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let t0 = common::start_of_test_time();
+    let conn = Database::connect(&db.url).await.expect("connect");
+    Migrator::up(&conn, Some(BEFORE_METRIC_REPORTS)).await.expect("migrations up to 000012");
+    let rows = [
+        // Dataset 1: two runs' writes, the older one also read by a later run (not a write).
+        OldMetric { dataset: 1, evidence: "run-a", source: "outputStatistics", column: "", metric: "row_count", value: Some(100.0), at: t0 },
+        OldMetric { dataset: 1, evidence: "run-a", source: "dataQualityMetrics", column: "id", metric: "null_count", value: Some(3.0), at: t0 },
+        OldMetric { dataset: 1, evidence: "run-b", source: "outputStatistics", column: "", metric: "row_count", value: Some(120.0), at: t0 + Duration::hours(1) },
+        OldMetric { dataset: 1, evidence: "run-b", source: "dataQualityMetrics", column: "id", metric: "max", value: None, at: t0 + Duration::hours(1) },
+        OldMetric { dataset: 1, evidence: "run-c", source: "inputStatistics", column: "", metric: "row_count", value: Some(7.0), at: t0 + Duration::hours(2) },
+        // Another dataset's values stay its own.
+        OldMetric { dataset: 2, evidence: "run-a", source: "outputStatistics", column: "", metric: "row_count", value: Some(5.0), at: t0 },
+    ];
+    for row in &rows {
+        let mut insert = Query::insert();
+        insert
+            .into_table("metric_observations")
+            .columns(["dataset_id", "evidence_key", "run_id", "source", "column_name", "metric", "value", "observed_at"])
+            .values_panic([
+                row.dataset.into(),
+                row.evidence.into(),
+                row.evidence.into(),
+                row.source.into(),
+                row.column.into(),
+                row.metric.into(),
+                row.value.into(),
+                row.at.into(),
+            ]);
+        conn.execute(&insert).await.expect("insert an old metric row");
+    }
+    conn.close().await.expect("close");
+
+    let store = Store::connect(&db.url).await.expect("connect the store");
+    store.migrate().await.expect("the remaining migrations");
+
+    // Every value is still listed, newest report first.
+    type Listed = (String, Option<String>, Option<f64>, String, Option<String>);
+    let listed: Vec<Listed> = store
+        .metrics_of(DatasetId(1), 100)
+        .await
+        .expect("metrics")
+        .into_iter()
+        .map(|m| (m.metric, m.column, m.value, m.source, m.run_id))
+        .collect();
+    let value = |metric: &str, column: Option<&str>, v: Option<f64>, source: &str, run: &str| {
+        (metric.to_string(), column.map(str::to_string), v, source.to_string(), Some(run.to_string()))
+    };
+    assert_eq!(
+        listed,
+        vec![
+            value("row_count", None, Some(7.0), "inputStatistics", "run-c"),
+            value("max", Some("id"), None, "dataQualityMetrics", "run-b"),
+            value("row_count", None, Some(120.0), "outputStatistics", "run-b"),
+            value("null_count", Some("id"), Some(3.0), "dataQualityMetrics", "run-a"),
+            value("row_count", None, Some(100.0), "outputStatistics", "run-a"),
+        ]
+    );
+
+    // Rules see them as before: the latest value of each (column, metric), and volume history
+    // from writes only (the reader's row count of run-c is not one).
+    let needs = EvidenceNeeds {
+        metrics: vec![(String::new(), "row_count".into()), ("id".into(), "null_count".into()), ("id".into(), "max".into())],
+        row_count_history: 5,
+        ..Default::default()
+    };
+    let tx = store.begin_write().await.expect("begin");
+    let evidence: Evidence = tx.evidence(DatasetId(1), &needs, t0 + Duration::hours(3), None).await.expect("evidence");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(evidence.metrics.get(&(String::new(), "row_count".to_string())), Some(&Some(7.0)));
+    assert_eq!(evidence.metrics.get(&("id".to_string(), "null_count".to_string())), Some(&Some(3.0)));
+    assert_eq!(evidence.metrics.get(&("id".to_string(), "max".to_string())), Some(&None));
+    assert_eq!(evidence.row_counts, vec![120.0, 100.0]);
+    assert_eq!(store.metrics_of(DatasetId(2), 100).await.expect("metrics").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_metric_values_survive_the_move_to_reports() {
+    metric_values_survive_the_move_to_reports(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_metric_values_survive_the_move_to_reports() {
+    metric_values_survive_the_move_to_reports(common::Backend::Postgres).await;
+}
