@@ -151,7 +151,7 @@ async fn a_dataset_read_that_waited_for_its_lock_sees_the_new_current_version() 
     state.current_version_id = Some(version);
     state.current_version = Some("v2".into());
     state.current_version_time = Some(now);
-    tx.save_dataset(&state, now).await.expect("save");
+    tx.save_dataset(&state, &serde_json::Map::new(), now).await.expect("save");
     // ...while the second one's read of the row waits for that lock.
     let waiting = tokio::spawn(async move {
         let tx = second.begin_write().await?;

@@ -320,6 +320,44 @@ backend_tests! {
         ]));
     }
 
+    async fn facets_merge_facet_by_facet_whatever_their_names(app) {
+        let facet = |fields: Value| {
+            let mut facet = json!({"_producer": "x", "_schemaURL": "y"});
+            if let (Some(facet), Some(fields)) = (facet.as_object_mut(), fields.as_object()) {
+                facet.extend(fields.clone());
+            }
+            facet
+        };
+        let write = |facets: Value| {
+            let mut out = dataset("wh", "facety");
+            out["facets"] = facets;
+            run_event("COMPLETE", "2024-01-01T00:00:00Z", &run_id(), ("etl", "facety"), vec![], vec![out])
+        };
+        app.ingest(&write(json!({
+            "documentation": facet(json!({"description": "v1", "extra": {"a": 1}})),
+            "my.facet name": facet(json!({"old": true})),
+        }))).await;
+        app.ingest(&write(json!({
+            "documentation": facet(json!({"description": "v2"})),
+            "my.facet name": facet(json!({"x": null, "y": [1, 2]})),
+        }))).await;
+        // Names that SQLite's JSON paths cannot hold take another way there.
+        app.ingest(&write(json!({
+            "quote\"d": facet(json!({"v": 1})),
+            "back\\slash": facet(json!({"z": true})),
+        }))).await;
+        app.ingest(&write(json!({"quote\"d": facet(json!({"v": 2}))}))).await;
+        let data = app.query(r#"{ dataset(namespace: "wh", name: "facety") { facets } }"#, json!({})).await;
+        // A facet sent again replaces the stored one whole (its `extra` is gone); the others
+        // stay as they were sent, nulls included, whatever characters their names hold.
+        assert_eq!(data["dataset"]["facets"], json!({
+            "documentation": facet(json!({"description": "v2"})),
+            "my.facet name": facet(json!({"x": null, "y": [1, 2]})),
+            "quote\"d": facet(json!({"v": 2})),
+            "back\\slash": facet(json!({"z": true})),
+        }));
+    }
+
     async fn a_dataset_named_again_unchanged_keeps_its_facets_and_is_marked_updated(app) {
         let mut raw = dataset("wh", "raw");
         raw["facets"]["schema"] = schema(&[("id", "BIGINT")]);

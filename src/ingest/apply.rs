@@ -266,7 +266,6 @@ async fn apply_dataset(
     let at = evidence.at;
     let mut state = tx.upsert_dataset(&dataset.namespace, &dataset.name, ctx.now).await?;
     ctx.remember(&dataset.namespace, &dataset.name, state.id);
-    let facets_changed = merge_facets(&mut state.facets, &dataset.facets);
     let written = |s: &DatasetState| (s.current_version_id, s.last_written_at, s.last_writer_run_id.clone());
     let before = written(&state);
 
@@ -307,10 +306,11 @@ async fn apply_dataset(
         state.last_written_at = Some(at);
         state.last_writer_run_id = evidence.run_id.map(str::to_string);
     }
-    // Most events name datasets as they already are (inputs, a START's outputs): rewriting
-    // the row and its facets JSON for them was a share of every event's cost.
-    if facets_changed || written(&state) != before {
-        tx.save_dataset(&state, ctx.now).await?;
+    // Most events name inputs without facets and without writing them: rewriting their rows
+    // was a share of every event's cost. Facets, when there are any, are merged by the
+    // database into the stored ones.
+    if !dataset.facets.is_empty() || written(&state) != before {
+        tx.save_dataset(&state, &dataset.facets, ctx.now).await?;
     } else {
         ctx.unchanged(state.id);
     }

@@ -9,11 +9,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::{NotSet, Set}, ColumnTrait, DatabaseTransaction, EntityTrait,
+    ActiveModelTrait, ActiveValue::{NotSet, Set}, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, graph_state, job,
@@ -74,11 +74,14 @@ pub struct JobState {
     pub latest_run_time: Option<DateTime<Utc>>,
 }
 
-/// The mutable state of a dataset row.
+/// The mutable state of a dataset row. Its facets are not part of it: they are merged in the
+/// database ([`WriteTx::save_dataset`]).
 #[derive(Debug, Clone)]
 pub struct DatasetState {
     pub id: DatasetId,
-    pub facets: Value,
+    /// A schema to store as the current one; `None` leaves the stored one as it is (it is not
+    /// read: a schema of dozens of columns decoded for every dataset of every event, to be
+    /// written back unchanged, was a visible share of ingestion).
     pub schema_fields: Option<Value>,
     pub current_version_id: Option<i64>,
     pub current_version: Option<String>,
@@ -109,8 +112,6 @@ pub struct RunRecord {
 #[derive(FromQueryResult)]
 struct LockedDataset {
     id: i64,
-    facets: Value,
-    schema_fields: Option<Value>,
     current_version_id: Option<i64>,
     current_version: Option<String>,
     current_version_time: Option<DateTime<Utc>>,
@@ -134,8 +135,6 @@ fn locked_dataset(filter: impl sea_orm::sea_query::IntoCondition) -> sea_orm::Se
         .select_only()
         .columns([
             dataset::Column::Id,
-            dataset::Column::Facets,
-            dataset::Column::SchemaFields,
             dataset::Column::CurrentVersionId,
             dataset::Column::LastWrittenAt,
             dataset::Column::LastWriterRunId,
@@ -420,8 +419,7 @@ impl WriteTx {
         }
         Ok(DatasetState {
             id: DatasetId(found.id),
-            facets: found.facets,
-            schema_fields: found.schema_fields,
+            schema_fields: None,
             current_version_id: found.current_version_id,
             current_version,
             current_version_time,
@@ -508,18 +506,32 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn save_dataset(&self, state: &DatasetState, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let row = dataset::ActiveModel {
-            id: Set(state.id.0),
-            facets: Set(state.facets.clone()),
-            schema_fields: Set(state.schema_fields.clone()),
-            current_version_id: Set(state.current_version_id),
-            last_written_at: Set(state.last_written_at),
-            last_writer_run_id: Set(state.last_writer_run_id.clone()),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        dataset::Entity::update(row).exec_without_returning(&self.tx).await?;
+    /// Writes a dataset's state back, and merges `facets` (an event's) into its stored ones.
+    pub async fn save_dataset(&self, state: &DatasetState, facets: &Map<String, Value>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        use dataset::Column as C;
+        let mut update = dataset::Entity::update_many()
+            .col_expr(C::CurrentVersionId, Expr::value(state.current_version_id))
+            .col_expr(C::LastWrittenAt, Expr::value(state.last_written_at))
+            .col_expr(C::LastWriterRunId, Expr::value(state.last_writer_run_id.clone()))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::Id.eq(state.id.0));
+        if let Some(schema) = &state.schema_fields {
+            update = update.col_expr(C::SchemaFields, Expr::value(schema.clone()));
+        }
+        if !facets.is_empty() {
+            let merged = match merged_facets(self.tx.get_database_backend(), facets) {
+                Some(merged) => merged,
+                None => {
+                    let stored: Option<Value> =
+                        dataset::Entity::find_by_id(state.id.0).select_only().column(C::Facets).into_tuple().one(&self.tx).await?;
+                    let mut stored = stored.unwrap_or_default();
+                    merge_facets(&mut stored, facets);
+                    Expr::value(stored)
+                }
+            };
+            update = update.col_expr(C::Facets, merged);
+        }
+        update.exec(&self.tx).await?;
         Ok(())
     }
 
@@ -841,6 +853,30 @@ pub(super) fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn
         }
     }
     unique
+}
+
+/// `facets` merged into a dataset's stored ones as an SQL expression, facet by facet as
+/// [`merge_facets`] does, so that the merged document (most of a dataset row) is neither read
+/// back nor decoded on every event: decoding it under lock was the largest single cost of
+/// ingestion. PostgreSQL's `||` on `jsonb` replaces top-level keys; SQLite's `json_set` takes
+/// one path per facet. `None` when a facet's name cannot be written in an SQLite JSON path
+/// (it holds a `"` or a `\`): the caller then merges in Weir.
+fn merged_facets(backend: sea_orm::DatabaseBackend, facets: &Map<String, Value>) -> Option<sea_orm::sea_query::SimpleExpr> {
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        return Some(Expr::cust_with_values(r#""facets" || CAST($1 AS jsonb)"#, [Value::Object(facets.clone())]));
+    }
+    if facets.keys().any(|name| name.contains(['"', '\\'])) {
+        return None;
+    }
+    let mut sql = String::from(r#"json_set("facets""#);
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(2 * facets.len());
+    for (name, value) in facets {
+        sql.push_str(", ?, json(?)");
+        values.push(format!("$.\"{name}\"").into());
+        values.push(value.to_string().into());
+    }
+    sql.push(')');
+    Some(Expr::cust_with_values(sql, values))
 }
 
 /// Latest value wins, facet by facet: a facet not repeated in a later event is kept. Returns
