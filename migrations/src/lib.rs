@@ -14,6 +14,7 @@ mod m20261127_000010_tokens;
 mod m20261127_000011_evidence_index;
 mod m20261127_000012_graph_generation;
 mod m20261127_000013_metric_reports;
+mod m20261127_000014_unused_check_indexes;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_evidence_index::Migration),
             Box::new(m20261127_000012_graph_generation::Migration),
             Box::new(m20261127_000013_metric_reports::Migration),
+            Box::new(m20261127_000014_unused_check_indexes::Migration),
         ]
     }
 }
