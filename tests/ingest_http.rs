@@ -98,6 +98,9 @@ backend_tests! {
             (json!({"eventType": "START", "eventTime": "yesterday", "run": {"runId": run_id()}, "job": {"namespace": "n", "name": "j"}}), "eventTime"),
             (json!({"eventType": "START", "eventTime": "2024-05-01T10:00:00Z", "run": {"runId": run_id()}, "job": {"namespace": "n", "name": "j"}, "inputs": [{"name": "x"}]}), "inputs[0].namespace"),
             (json!({"eventType": "START", "eventTime": "2024-05-01T10:00:00Z", "run": {"runId": run_id()}, "job": {"namespace": "n", "name": "j"}, "inputs": {"a": 1}}), "inputs"),
+            // A NUL character is valid JSON, but PostgreSQL stores it neither in text nor jsonb.
+            (json!({"eventType": "START", "eventTime": "2024-05-01T10:00:00Z", "run": {"runId": run_id()}, "job": {"namespace": "n", "name": "j"}, "outputs": [{"namespace": "n", "name": "o", "facets": {"doc": {"description": "a\u{0}b"}}}]}), "outputs[0].facets.doc.description"),
+            (json!({"eventType": "START", "eventTime": "2024-05-01T10:00:00Z", "run": {"runId": run_id()}, "job": {"namespace": "n\u{0}", "name": "j"}}), "job.namespace"),
         ];
         for (event, path) in cases {
             let (status, body) = error_body(app.post_event(&event).await).await;

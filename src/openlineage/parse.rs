@@ -42,6 +42,9 @@ fn event_from_value(raw: Value) -> Result<Event, ParseError> {
     let Value::Object(doc) = &raw else {
         return Err(not_a("a JSON object", &raw));
     };
+    if let Some(path) = sanitize::nul_path(&raw) {
+        return Err(ParseError::new(path, "holds a NUL character (\\u0000), which Weir cannot store"));
+    }
     // A null member counts as absent, like everywhere else in lenient parsing.
     let has = |key: &str| doc.get(key).is_some_and(|v| !v.is_null());
     let mut event = if has("run") || has("eventType") {

@@ -45,9 +45,41 @@ pub(crate) fn replace_non_finite(body: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// The path (`outputs[0].facets.x`) of the first string or member name holding a NUL
+/// character (`\u0000`): valid JSON, but PostgreSQL can store it neither in `text` nor in
+/// `jsonb`, so an event holding one is refused whole, on every backend alike.
+pub(crate) fn nul_path(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
+        Value::Object(members) => members.iter().find_map(|(key, member)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\u0000"));
+            }
+            nul_path(member).map(|rest| format!("{key}{}", dotted(&rest)))
+        }),
+        _ => None,
+    }
+}
+
+/// A path below a member or an element, as it continues the parent's path.
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') { rest.to_string() } else { format!(".{rest}") }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::replace_non_finite;
+    use super::{nul_path, replace_non_finite};
+
+    #[test]
+    fn finds_the_path_of_a_nul() {
+        let event = serde_json::json!({"outputs": [{"name": "ok"}, {"facets": {"doc": {"description": "a\u{0}b"}}}]});
+        assert_eq!(nul_path(&event).as_deref(), Some("outputs[1].facets.doc.description"));
+        let key = serde_json::json!({"run": {"facets": {"x\u{0}": {}}}});
+        assert_eq!(nul_path(&key).as_deref(), Some("run.facets.x\\u0000"));
+        assert_eq!(nul_path(&serde_json::json!({"a": ["b", {"c": 1}]})), None);
+    }
     use std::borrow::Cow;
 
     fn run(s: &str) -> String {
