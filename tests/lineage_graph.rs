@@ -347,10 +347,18 @@ backend_tests! {
             "back\\slash": facet(json!({"z": true})),
         }))).await;
         app.ingest(&write(json!({"quote\"d": facet(json!({"v": 2}))}))).await;
+        // More facets than one SQLite function call takes arguments for.
+        let many: serde_json::Map<String, Value> = (0..600).map(|i| (format!("custom_{i}"), facet(json!({"i": i})))).collect();
+        app.ingest(&write(Value::Object(many))).await;
         let data = app.query(r#"{ dataset(namespace: "wh", name: "facety") { facets } }"#, json!({})).await;
         // A facet sent again replaces the stored one whole (its `extra` is gone); the others
         // stay as they were sent, nulls included, whatever characters their names hold.
-        assert_eq!(data["dataset"]["facets"], json!({
+        let facets = &data["dataset"]["facets"];
+        assert_eq!(facets.as_object().map(serde_json::Map::len), Some(604), "{facets}");
+        assert_eq!(facets["custom_599"], facet(json!({"i": 599})));
+        let named: serde_json::Map<String, Value> =
+            facets.as_object().into_iter().flatten().filter(|(name, _)| !name.starts_with("custom_")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(Value::Object(named), json!({
             "documentation": facet(json!({"description": "v2"})),
             "my.facet name": facet(json!({"x": null, "y": [1, 2]})),
             "quote\"d": facet(json!({"v": 2})),

@@ -37,7 +37,10 @@ async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
     let rows = [
         // Dataset 1: two runs' writes, the older one also read by a later run (not a write).
         OldMetric { dataset: 1, evidence: "run-a", source: "outputStatistics", column: "", metric: "row_count", value: Some(100.0), at: t0 },
-        OldMetric { dataset: 1, evidence: "run-a", source: "dataQualityMetrics", column: "id", metric: "null_count", value: Some(3.0), at: t0 },
+        OldMetric { dataset: 1, evidence: "run-a", source: "dataQualityMetrics", column: "id", metric: "null_count", value: Some(3.0), at: t0 - Duration::minutes(30) },
+        // Values that need all 17 digits of a double.
+        OldMetric { dataset: 1, evidence: "run-a", source: "outputStatistics", column: "", metric: "bytes", value: Some(1234567890123456.7), at: t0 },
+        OldMetric { dataset: 1, evidence: "run-a", source: "dataQualityMetrics", column: "id", metric: "min", value: Some(0.1), at: t0 },
         OldMetric { dataset: 1, evidence: "run-b", source: "outputStatistics", column: "", metric: "row_count", value: Some(120.0), at: t0 + Duration::hours(1) },
         OldMetric { dataset: 1, evidence: "run-b", source: "dataQualityMetrics", column: "id", metric: "max", value: None, at: t0 + Duration::hours(1) },
         OldMetric { dataset: 1, evidence: "run-c", source: "inputStatistics", column: "", metric: "row_count", value: Some(7.0), at: t0 + Duration::hours(2) },
@@ -84,6 +87,9 @@ async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
             value("row_count", None, Some(7.0), "inputStatistics", "run-c"),
             value("max", Some("id"), None, "dataQualityMetrics", "run-b"),
             value("row_count", None, Some(120.0), "outputStatistics", "run-b"),
+            // Listed by name; the report's time is its latest value's.
+            value("bytes", None, Some(1234567890123456.7), "outputStatistics", "run-a"),
+            value("min", Some("id"), Some(0.1), "dataQualityMetrics", "run-a"),
             value("null_count", Some("id"), Some(3.0), "dataQualityMetrics", "run-a"),
             value("row_count", None, Some(100.0), "outputStatistics", "run-a"),
         ]
@@ -104,6 +110,8 @@ async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
     assert_eq!(evidence.metrics.get(&("id".to_string(), "max".to_string())), Some(&None));
     assert_eq!(evidence.row_counts, vec![120.0, 100.0]);
     assert_eq!(store.metrics_of(DatasetId(2), 100).await.expect("metrics").len(), 1);
+    let times: Vec<DateTime<Utc>> = store.metrics_of(DatasetId(1), 100).await.expect("metrics").iter().map(|m| m.observed_at).collect();
+    assert_eq!(times[3..], [t0; 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,6 +78,10 @@ backend_tests! {
         app.ingest(&run_event("RUNNING", "2024-05-31T20:00:00Z", &run, ("etl", "build_orders"), vec![], vec![running])).await;
         let complete = output(json!({"_producer": "x", "_schemaURL": "y", "rowCount": 600.0}));
         app.ingest(&run_event("COMPLETE", "2024-05-31T21:00:00Z", &run, ("etl", "build_orders"), vec![], vec![complete])).await;
+        // An event from before the COMPLETE arrives last: it adds what the report lacks, and
+        // replaces nothing of the later events'.
+        let late = output(json!({"_producer": "x", "_schemaURL": "y", "rowCount": 550.0, "columnMetrics": {"email": {"nullCount": 7.0, "distinctCount": 42.0}}}));
+        app.ingest(&run_event("RUNNING", "2024-05-31T20:30:00Z", &run, ("etl", "build_orders"), vec![], vec![late])).await;
 
         let data = app
             .query(
@@ -90,6 +94,7 @@ backend_tests! {
         assert_eq!(
             data["dataset"]["observations"]["metrics"],
             json!([
+                {"metric": "distinct_count", "column": "email", "value": 42.0, "runId": run, "observedAt": "2024-05-31T21:00:00+00:00"},
                 {"metric": "null_count", "column": "email", "value": 9.0, "runId": run, "observedAt": "2024-05-31T21:00:00+00:00"},
                 {"metric": "row_count", "column": null, "value": 600.0, "runId": run, "observedAt": "2024-05-31T21:00:00+00:00"},
             ])

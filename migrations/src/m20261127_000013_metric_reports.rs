@@ -11,7 +11,9 @@
 //!
 //! The existing values are copied over with one `INSERT .. SELECT` per backend: grouping them
 //! into JSON objects has no portable form (`json_group_object` on SQLite, `jsonb_object_agg`
-//! on PostgreSQL).
+//! on PostgreSQL). SQLite writes a REAL into JSON with 15 significant digits unless told to
+//! print all 17, which a double needs to read back as the same value. A report's time is its
+//! latest value's.
 
 use sea_orm_migration::{prelude::*, schema::*};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
@@ -26,7 +28,7 @@ const COPY_SQLITE: &str = r#"
 INSERT INTO metric_reports (dataset_id, evidence_key, run_id, observed_at, metrics)
 SELECT dataset_id, evidence_key, MAX(run_id), MAX(observed_at),
        json_group_object(CASE WHEN column_name = '' THEN metric ELSE metric || '/' || column_name END,
-                         json_array(value, source))
+                         json_array(CASE WHEN value IS NULL THEN NULL ELSE json(printf('%!.17g', value)) END, source))
 FROM metric_observations
 GROUP BY dataset_id, evidence_key
 "#;

@@ -115,11 +115,9 @@ impl Metric {
         matches!(self, Metric::RowCount | Metric::Bytes | Metric::FileCount)
     }
 
-    /// The name as stored by ingestion (`quantile(0.5)` as the facet reader writes it).
-    /// The stored metrics this one is computed from (a ratio needs its numerator and the row
-    /// count; a mean, the sum and the count).
-    /// The stored values the metric is computed from, as `(column or "", stored name)`: a
-    /// ratio divides the column's count by the dataset's row count.
+    /// The stored values this metric is computed from, as `(column or "", stored name)`: a
+    /// ratio divides the column's count by the dataset's row count; a mean, the column's sum
+    /// by its count.
     pub fn inputs(self, column: Option<&str>) -> Vec<(String, String)> {
         let col = column.unwrap_or_default().to_string();
         let on_column = |name: &str| (col.clone(), name.to_string());
@@ -131,6 +129,7 @@ impl Metric {
         }
     }
 
+    /// The name as stored by ingestion (`quantile(0.5)` as the facet reader writes it).
     pub fn stored_name(self) -> String {
         match self {
             Metric::RowCount => "row_count".into(),

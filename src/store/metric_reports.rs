@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
@@ -22,10 +22,10 @@ use crate::quality::evaluate::{Evidence, EvidenceNeeds};
 /// Reports read per statement by the API, and first by an evaluation: the newest reports
 /// usually hold every value rules need.
 const PAGE: u64 = 16;
-/// How far back, in reports, an evaluation looks for a metric's latest value (beyond the
-/// reports a volume history needs). Bounded, so that a rule on a metric nobody reports costs
-/// two statements, not a walk through the whole history.
-const LOOK_BACK: u64 = 128;
+/// How far back, in reports of any kind, an evaluation looks for the reports that hold the
+/// values it needs: bounded, so that a rule on a metric nobody reports does not scan the
+/// dataset's whole history on every evaluation.
+const WINDOW: u64 = 2000;
 /// The source of row counts a reader reports about its inputs: not a write, so not part of
 /// a dataset's volume history.
 const READ_SOURCE: &str = "inputStatistics";
@@ -61,6 +61,36 @@ fn reports(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<
     }
 }
 
+/// [`reports`] among the newest [`WINDOW`], keeping those that may hold one of `keys`, so that
+/// readers' reports (`inputStatistics` of every run that read the dataset) do not push a value
+/// reported less often out of reach. On PostgreSQL the test is exact; on SQLite it is a search
+/// of the stored text for `"key":`, exact enough to skip reports (the values read are checked
+/// again), and skipped when a key holds characters JSON text may write another way.
+fn reports_holding(
+    backend: DatabaseBackend,
+    dataset: DatasetId,
+    as_of: Option<DateTime<Utc>>,
+    keys: &[String],
+) -> sea_orm::Select<metric_report::Entity> {
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::ExprTrait;
+    let window = reports(dataset, as_of).select_only().column(metric_report::Column::Id).limit(WINDOW).into_query();
+    let query = reports(dataset, as_of).filter(metric_report::Column::Id.in_subquery(window));
+    let column = || Expr::col((metric_report::Entity, metric_report::Column::Metrics));
+    let mut any = sea_orm::Condition::any();
+    for key in keys {
+        let holds = match backend {
+            DatabaseBackend::Postgres => Expr::expr(Func::cust("jsonb_exists").arg(column()).arg(key.as_str())),
+            _ if !key.contains(|c: char| c == '"' || c == '\\' || c.is_control()) => {
+                Expr::expr(Func::cust("instr").arg(column()).arg(format!("\"{key}\":"))).gt(0)
+            }
+            _ => return query,
+        };
+        any = any.add(holds);
+    }
+    if keys.is_empty() { query } else { query.filter(any) }
+}
+
 impl WriteTx {
     /// Stores metric values reported as `evidence_key`: one report per dataset, merged into
     /// the one already stored for the same evidence.
@@ -86,9 +116,22 @@ impl WriteTx {
             report.values.insert(key(m.column.as_deref().unwrap_or_default(), &m.metric), json!([m.value, m.source]));
         }
         use metric_report::Column as C;
-        let merged = match self.tx.get_database_backend() {
-            DatabaseBackend::Postgres => r#""metric_reports"."metrics" || "excluded"."metrics""#,
-            _ => r#"json_patch("metric_reports"."metrics", "excluded"."metrics")"#,
+        // The values of the later event win, whatever order the events arrive in; a report's
+        // time is its latest event's.
+        let (merged, latest) = match self.tx.get_database_backend() {
+            DatabaseBackend::Postgres => (
+                r#"CASE WHEN "excluded"."observed_at" >= "metric_reports"."observed_at"
+                    THEN "metric_reports"."metrics" || "excluded"."metrics"
+                    ELSE "excluded"."metrics" || "metric_reports"."metrics" END"#,
+                r#"GREATEST("metric_reports"."observed_at", "excluded"."observed_at")"#,
+            ),
+            // Times are stored as RFC 3339 text of one format, which sorts as the times do.
+            _ => (
+                r#"CASE WHEN "excluded"."observed_at" >= "metric_reports"."observed_at"
+                    THEN json_patch("metric_reports"."metrics", "excluded"."metrics")
+                    ELSE json_patch("excluded"."metrics", "metric_reports"."metrics") END"#,
+                r#"max("metric_reports"."observed_at", "excluded"."observed_at")"#,
+            ),
         };
         for chunk in reports.chunks(ROWS_PER_INSERT) {
             let rows = chunk.iter().map(|r| metric_report::ActiveModel {
@@ -102,8 +145,9 @@ impl WriteTx {
             metric_report::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([C::DatasetId, C::EvidenceKey])
-                        .update_columns([C::RunId, C::ObservedAt])
+                        .update_columns([C::RunId])
                         .value(C::Metrics, Expr::cust(merged))
+                        .value(C::ObservedAt, Expr::cust(latest))
                         .to_owned(),
                 )
                 .exec_without_returning(&self.tx)
@@ -125,10 +169,14 @@ impl WriteTx {
         let mut wanted: Vec<&(String, String)> = needs.metrics.iter().collect();
         let mut latest = HashMap::new();
         let mut row_counts = Vec::new();
-        let depth = LOOK_BACK + needs.row_count_history;
+        let mut keys: Vec<String> = wanted.iter().map(|(column, metric)| key(column, metric)).collect();
+        if history > 0 {
+            keys.push("row_count".into());
+        }
+        let backend = self.tx.get_database_backend();
         let (mut read, mut asked) = (0, PAGE);
-        while read < depth && (!wanted.is_empty() || row_counts.len() < history) {
-            let page = reports(dataset, as_of).offset(read).limit(asked).all(&self.tx).await?;
+        while read < WINDOW && (!wanted.is_empty() || row_counts.len() < history) {
+            let page = reports_holding(backend, dataset, as_of, &keys).offset(read).limit(asked).all(&self.tx).await?;
             read += asked;
             for report in &page {
                 let Some(values) = report.metrics.as_object() else { continue };
@@ -149,8 +197,8 @@ impl WriteTx {
             if (page.len() as u64) < asked {
                 break;
             }
-            // Not all in the newest reports: the rest of the way in one statement.
-            asked = depth.saturating_sub(read);
+            // Not all in the newest reports: the rest of the window in one statement.
+            asked = WINDOW.saturating_sub(read);
         }
         evidence.metrics = latest;
         evidence.row_counts = row_counts;

@@ -855,17 +855,22 @@ pub(super) fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn
     unique
 }
 
+/// The most facets one SQLite `json_set` call merges; more go through Weir.
+const MAX_FACETS_PER_JSON_SET: usize = 200;
+
 /// `facets` merged into a dataset's stored ones as an SQL expression, facet by facet as
 /// [`merge_facets`] does, so that the merged document (most of a dataset row) is neither read
 /// back nor decoded on every event: decoding it under lock was the largest single cost of
 /// ingestion. PostgreSQL's `||` on `jsonb` replaces top-level keys; SQLite's `json_set` takes
-/// one path per facet. `None` when a facet's name cannot be written in an SQLite JSON path
-/// (it holds a `"` or a `\`): the caller then merges in Weir.
+/// one path per facet. `None` when SQLite cannot take the facets that way (too many, or a
+/// name that a JSON path cannot hold): the caller then merges in Weir.
 fn merged_facets(backend: sea_orm::DatabaseBackend, facets: &Map<String, Value>) -> Option<sea_orm::sea_query::SimpleExpr> {
     if backend == sea_orm::DatabaseBackend::Postgres {
         return Some(Expr::cust_with_values(r#""facets" || CAST($1 AS jsonb)"#, [Value::Object(facets.clone())]));
     }
-    if facets.keys().any(|name| name.contains(['"', '\\'])) {
+    // SQLite takes at most 1000 arguments per function call (two per facet here), and reads a
+    // path as a C string (a NUL ends it).
+    if facets.len() > MAX_FACETS_PER_JSON_SET || facets.keys().any(|name| name.contains(['"', '\\', '\0'])) {
         return None;
     }
     let mut sql = String::from(r#"json_set("facets""#);
