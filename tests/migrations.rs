@@ -1,5 +1,6 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
-//! same after the upgrade, on both backends.
+//! same after the upgrade, on both backends (metric values grouped into reports by 000013,
+//! ownership facets copied into their own columns by 000015).
 
 mod common;
 
@@ -26,7 +27,7 @@ struct OldMetric {
     at: DateTime<Utc>,
 }
 
-async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
+async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
         return;
@@ -63,6 +64,20 @@ async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
                 row.at.into(),
             ]);
         conn.execute(&insert).await.expect("insert an old metric row");
+    }
+    // Rows with and without an `ownership` facet, which 000015 copies into its own column.
+    let owners = serde_json::json!({"owners": [{"name": "team:finance", "type": "TEAM"}]});
+    for (table, name, facets) in [
+        ("datasets", "owned", serde_json::json!({"ownership": owners, "schema": {"fields": []}})),
+        ("datasets", "plain", serde_json::json!({"schema": {"fields": []}})),
+        ("jobs", "owned_job", serde_json::json!({"ownership": owners})),
+    ] {
+        let mut insert = Query::insert();
+        insert
+            .into_table(table)
+            .columns(["namespace", "name", "facets", "created_at", "updated_at"])
+            .values_panic(["wh".into(), name.into(), facets.into(), t0.into(), t0.into()]);
+        conn.execute(&insert).await.expect("insert an old row");
     }
     conn.close().await.expect("close");
 
@@ -110,16 +125,22 @@ async fn metric_values_survive_the_move_to_reports(backend: common::Backend) {
     assert_eq!(evidence.metrics.get(&("id".to_string(), "max".to_string())), Some(&None));
     assert_eq!(evidence.row_counts, vec![120.0, 100.0]);
     assert_eq!(store.metrics_of(DatasetId(2), 100).await.expect("metrics").len(), 1);
+    let snapshot = store.snapshot();
+    let refs = |names: &[&str]| names.iter().map(|n| ("wh".to_string(), n.to_string())).collect::<Vec<_>>();
+    let datasets = snapshot.dataset_ownership(&refs(&["owned", "plain"])).await.expect("dataset owners");
+    assert_eq!(datasets, [(("wh".to_string(), "owned".to_string()), owners.clone())].into_iter().collect());
+    let jobs = snapshot.job_ownership(&refs(&["owned_job"])).await.expect("job owners");
+    assert_eq!(jobs.get(&("wh".to_string(), "owned_job".to_string())), Some(&owners));
     let times: Vec<DateTime<Utc>> = store.metrics_of(DatasetId(1), 100).await.expect("metrics").iter().map(|m| m.observed_at).collect();
     assert_eq!(times[3..], [t0; 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_metric_values_survive_the_move_to_reports() {
-    metric_values_survive_the_move_to_reports(common::Backend::Sqlite).await;
+async fn sqlite_old_data_reads_the_same_after_the_upgrade() {
+    old_data_reads_the_same_after_the_upgrade(common::Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_metric_values_survive_the_move_to_reports() {
-    metric_values_survive_the_move_to_reports(common::Backend::Postgres).await;
+async fn postgres_old_data_reads_the_same_after_the_upgrade() {
+    old_data_reads_the_same_after_the_upgrade(common::Backend::Postgres).await;
 }

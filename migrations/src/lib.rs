@@ -1,7 +1,8 @@
 //! Weir's schema, as an ordered list of sea-orm migrations.
 //!
 //! The same migrations run on SQLite and PostgreSQL, so they use the portable schema builder;
-//! the one exception is a data copy with no portable form (000013), given once per backend.
+//! the exceptions are data copies with no portable form (000013, 000015), given once per
+//! backend.
 //! One file per change; never edit a released migration, add a new one.
 
 pub use sea_orm_migration::prelude::*;
@@ -15,6 +16,7 @@ mod m20261127_000011_evidence_index;
 mod m20261127_000012_graph_generation;
 mod m20261127_000013_metric_reports;
 mod m20261127_000014_unused_check_indexes;
+mod m20261127_000015_ownership_columns;
 
 pub struct Migrator;
 
@@ -32,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_graph_generation::Migration),
             Box::new(m20261127_000013_metric_reports::Migration),
             Box::new(m20261127_000014_unused_check_indexes::Migration),
+            Box::new(m20261127_000015_ownership_columns::Migration),
         ]
     }
 }

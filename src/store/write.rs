@@ -371,6 +371,7 @@ impl WriteTx {
             id: Set(state.id.0),
             parent_job_id: Set(state.parent_job_id.map(|j| j.0)),
             facets: Set(state.facets.clone()),
+            ownership: Set(state.facets.get("ownership").cloned()),
             current_io_key: Set(state.current_io_key.clone()),
             current_io_time: Set(state.current_io_time),
             latest_run_id: Set(state.latest_run_id.clone()),
@@ -517,6 +518,9 @@ impl WriteTx {
             .filter(C::Id.eq(state.id.0));
         if let Some(schema) = &state.schema_fields {
             update = update.col_expr(C::SchemaFields, Expr::value(schema.clone()));
+        }
+        if let Some(ownership) = facets.get("ownership") {
+            update = update.col_expr(C::Ownership, Expr::value(ownership.clone()));
         }
         if !facets.is_empty() {
             let merged = match merged_facets(self.tx.get_database_backend(), facets) {

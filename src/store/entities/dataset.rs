@@ -17,6 +17,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub last_written_at: Option<DateTimeUtc>,
     pub last_writer_run_id: Option<String>,
+    /// The `ownership` facet, also kept apart from `facets` for the blast radius to read.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub ownership: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,9 @@ pub struct Model {
     pub latest_run_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The `ownership` facet, also kept apart from `facets` for the blast radius to read.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub ownership: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
