@@ -50,22 +50,30 @@ pub(crate) fn replace_non_finite(body: &[u8]) -> Cow<'_, [u8]> {
 /// `jsonb`, so an event holding one is refused whole, on every backend alike.
 pub(crate) fn nul_path(value: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
-    match value {
-        Value::String(s) => s.contains('\0').then(String::new),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
-        Value::Object(members) => members.iter().find_map(|(key, member)| {
-            if key.contains('\0') {
-                return Some(key.replace('\0', "\\u0000"));
-            }
-            nul_path(member).map(|rest| format!("{key}{}", dotted(&rest)))
-        }),
-        _ => None,
+    // The path's segments, innermost first: `.name` for a member, `[i]` for an element.
+    fn find(value: &Value, segments: &mut Vec<String>) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| find(item, segments) && {
+                segments.push(format!("[{i}]"));
+                true
+            }),
+            Value::Object(members) => members.iter().any(|(key, member)| {
+                let found = key.contains('\0') || find(member, segments);
+                if found {
+                    segments.push(format!(".{}", key.replace('\0', "\\u0000")));
+                }
+                found
+            }),
+            _ => false,
+        }
     }
-}
-
-/// A path below a member or an element, as it continues the parent's path.
-fn dotted(rest: &str) -> String {
-    if rest.is_empty() || rest.starts_with('[') { rest.to_string() } else { format!(".{rest}") }
+    let mut segments = Vec::new();
+    if !find(value, &mut segments) {
+        return None;
+    }
+    let path: String = segments.into_iter().rev().collect();
+    Some(path.strip_prefix('.').map(str::to_string).unwrap_or(path))
 }
 
 #[cfg(test)]
@@ -79,6 +87,8 @@ mod tests {
         let key = serde_json::json!({"run": {"facets": {"x\u{0}": {}}}});
         assert_eq!(nul_path(&key).as_deref(), Some("run.facets.x\\u0000"));
         assert_eq!(nul_path(&serde_json::json!({"a": ["b", {"c": 1}]})), None);
+        // Member names that look like indices or are empty keep their own segment.
+        assert_eq!(nul_path(&serde_json::json!({"f": {"[0]": {"": "\u{0}"}}})).as_deref(), Some("f.[0]."));
     }
     use std::borrow::Cow;
 
