@@ -3,8 +3,9 @@
 //!
 //! A report's `metrics` object maps `metric` (dataset-wide) or `metric/column` to
 //! `[value, source]` (see the migration `m20261127_000013_metric_reports` for why one row per
-//! report and not per value). A later event of the same run merges its values into the
-//! report, key by key, the last reported winning, as the database's own JSON merge.
+//! report and not per value). Another event of the same run merges its values into the
+//! report, key by key, by the database's own JSON merge: the values of the event with the
+//! later event time win, whatever order the events arrive in.
 
 use std::collections::HashMap;
 
