@@ -21,6 +21,20 @@ fn checked_in_schema_matches_the_code() {
 }
 
 backend_tests! {
+    async fn a_nul_character_in_an_argument_is_never_a_server_error(app) {
+        let query = "query($ns: String!) { dataset(namespace: $ns, name: \"orders\") { id } }";
+        let response = app.graphql(query, json!({"ns": "wh\u{0}"})).await;
+        match app.backend {
+            // SQLite stores and compares such text: there is simply no such dataset.
+            common::Backend::Sqlite => assert_eq!(response["data"]["dataset"], serde_json::Value::Null, "{response}"),
+            // PostgreSQL cannot hold it in text: a bad request, not an internal error.
+            common::Backend::Postgres => {
+                assert_eq!(response["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{response}");
+                assert!(response["errors"][0]["message"].as_str().is_some_and(|m| m.contains("NUL")), "{response}");
+            }
+        }
+    }
+
     async fn browser_gets_graphiql_and_get_queries_work(app) {
         let page = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.expect("request");
         assert_eq!(page.status().as_u16(), 200);

@@ -179,6 +179,9 @@ impl From<ParseError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_unstorable_text() {
+            return ApiError::BadRequest("a value holds a NUL character (\\u0000), which the database cannot store".into());
+        }
         ApiError::internal("database failure", e)
     }
 }

@@ -25,6 +25,19 @@ impl StoreError {
             .any(|needle| text.contains(needle))
     }
 
+    /// PostgreSQL refused a value it cannot store: a NUL character (`\u0000`) in text
+    /// (SQLSTATE 22021, character_not_in_repertoire) or in `jsonb` (22P05,
+    /// untranslatable_character). Events holding one are refused before they reach the store;
+    /// this catches the other inputs (GraphQL arguments, rules, waivers), which are bad
+    /// requests, not failures.
+    pub fn is_unstorable_text(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let StoreError::Db(DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err))) = self else {
+            return false;
+        };
+        err.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "22021" || code == "22P05")
+    }
+
     /// SQLite's "database is locked": another connection holds a lock this one could not wait for.
     pub fn is_locked(&self) -> bool {
         matches!(self, StoreError::Db(err) if err.to_string().contains("database is locked"))
