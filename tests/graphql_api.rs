@@ -33,6 +33,12 @@ backend_tests! {
                 assert!(response["errors"][0]["message"].as_str().is_some_and(|m| m.contains("NUL")), "{response}");
             }
         }
+        // The gate's query parameters too.
+        let status = app.client.get(app.url("/api/v1/gate?namespace=etl%00&job=j")).send().await.expect("gate request").status().as_u16();
+        match app.backend {
+            common::Backend::Sqlite => assert_eq!(status, 200),
+            common::Backend::Postgres => assert_eq!(status, 400),
+        }
     }
 
     async fn browser_gets_graphiql_and_get_queries_work(app) {
