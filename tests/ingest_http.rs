@@ -120,6 +120,7 @@ backend_tests! {
     }
 
     async fn batch_reports_each_failure_and_stores_the_rest(app) {
+        let good_again = || run_event("COMPLETE", "2024-05-01T11:00:00Z", &run_id(), ("etl", "batch_job"), vec![], vec![dataset("ns", "b_out")]);
         let good = run_event("COMPLETE", "2024-05-01T10:00:00Z", &run_id(), ("etl", "batch_job"), vec![], vec![dataset("ns", "b_out")]);
         let bad = json!({"eventType": "START", "eventTime": "2024-05-01T10:00:00Z", "run": {}, "job": {"namespace": "n", "name": "j"}});
         let response = app.client.post(app.url("/api/v1/lineage/batch")).json(&json!([good, bad])).send().await.expect("request");
@@ -134,6 +135,14 @@ backend_tests! {
         assert_eq!(body["failed_events"][0]["retriable"], false);
         let data = app.query(JOB_QUERY, json!({"ns": "etl", "name": "batch_job"})).await;
         assert_eq!(data["job"]["outputs"], json!([{"namespace": "ns", "name": "b_out"}]));
+
+        // A NUL character rejects only the event that holds it.
+        let nul = run_event("COMPLETE", "2024-05-01T10:00:00Z", &run_id(), ("etl", "nul\u{0}job"), vec![], vec![]);
+        let response = app.client.post(app.url("/api/v1/lineage/batch")).json(&json!([good_again(), nul])).send().await.expect("request");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["summary"]["successful"], 1, "{body}");
+        assert_eq!(body["failed_events"][0]["index"], 1, "{body}");
+        assert_eq!(body["failed_events"][0]["path"], "job.name", "{body}");
 
         let response = app.client.post(app.url("/api/v1/lineage/batch")).json(&json!({"not": "an array"})).send().await.expect("request");
         assert_eq!(response.status().as_u16(), 400);
