@@ -4,8 +4,13 @@
 
 mod common;
 
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use weir::auth::Role;
 
 use common::TestApp;
@@ -256,6 +261,30 @@ backend_tests! {
         assert_eq!(history["rule"]["history"], json!([{"author": "someone-else"}]));
     }
 
+    async fn the_websocket_checks_the_token_and_the_operation_like_http(app) {
+        let tokens = Tokens::create(&app).await;
+        let query = "{ namespaces { name } }";
+        let mutation = r#"mutation { deleteRule(id: "nothing") }"#;
+        // No token, a made-up one: the session is refused at connection_init.
+        for token in [None, Some("not-a-token-anyone-was-given")] {
+            let answer = over_websocket(&app, token, query).await;
+            assert_eq!(answer["refused"], json!(true), "{token:?}: {answer}");
+        }
+        // A session is open, but each operation still needs its role.
+        let answer = over_websocket(&app, Some(&tokens.ingest), query).await;
+        assert_eq!(error_code(&answer), "FORBIDDEN", "ingest token, query: {answer}");
+        let answer = over_websocket(&app, Some(&tokens.read), mutation).await;
+        assert_eq!(error_code(&answer), "FORBIDDEN", "read token, mutation: {answer}");
+        let answer = over_websocket(&app, Some(&tokens.read), "subscription { incidentChanged { status } }").await;
+        assert_eq!(answer["type"], "none yet", "read token, subscription: {answer}");
+        let answer = over_websocket(&app, Some(&tokens.read), query).await;
+        assert_eq!(answer["payload"]["data"]["namespaces"], json!([]), "read token, query: {answer}");
+        // The alias limit holds on the websocket too.
+        let aliases: String = (0..60).map(|i| format!("a{i}: namespaces {{ name }} ")).collect();
+        let answer = over_websocket(&app, Some(&tokens.admin), &format!("{{ {aliases} }}")).await;
+        assert_eq!(error_code(&answer), "LIMIT_EXCEEDED", "60 aliases: {answer}");
+    }
+
     async fn revoking_every_token_keeps_authentication_on(app) {
         app.create_token(Role::Admin, "only-one").await;
         app.revoke_token("only-one").await;
@@ -263,6 +292,35 @@ backend_tests! {
         assert_eq!(response.status().as_u16(), 401);
         assert_eq!(app.store.raw_event_count().await.expect("count"), 0);
     }
+}
+
+/// One graphql-transport-ws session: `connection_init` with the token, then one operation. The
+/// first message that answers it; `{"refused": true}` when the session itself is refused, and
+/// `{"type": "none yet"}` when nothing came within a second (a subscription waiting).
+async fn over_websocket(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    let payload = token.map(|t| json!({"Authorization": format!("Bearer {t}")})).unwrap_or(json!({}));
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket.send(send(json!({"type": "connection_init", "payload": payload}))).await.expect("send");
+    let ack = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an answer in time");
+    let acked = matches!(&ack, Some(Ok(Message::Text(text))) if text.contains("connection_ack"));
+    if !acked {
+        return json!({"refused": true, "answer": format!("{ack:?}")});
+    }
+    socket.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": query}}))).await.expect("subscribe");
+    match tokio::time::timeout(Duration::from_secs(1), socket.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str(&text).expect("json"),
+        Ok(other) => json!({"type": "unexpected", "answer": format!("{other:?}")}),
+        Err(_) => json!({"type": "none yet"}),
+    }
+}
+
+/// The code of the first error of a websocket answer (`next` with errors, or `error`).
+fn error_code(answer: &Value) -> String {
+    let errors = if answer["type"] == "error" { &answer["payload"] } else { &answer["payload"]["errors"] };
+    errors[0]["extensions"]["code"].as_str().unwrap_or_default().to_string()
 }
 
 /// `--require-auth` turns authentication on before any token exists.

@@ -31,7 +31,7 @@ use crate::ingest::committer::Committer;
 use crate::lineage::LineageIndex;
 use crate::store::Store;
 
-pub use graphql::{WeirSchema, build_schema, schema_sdl};
+pub use graphql::{GuardedSchema, WeirSchema, build_schema, schema_sdl};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -41,7 +41,8 @@ pub struct AppState {
     /// Changes for GraphQL subscriptions.
     pub notices: Notices,
     pub config: Arc<Config>,
-    pub schema: WeirSchema,
+    /// The GraphQL schema, behind the role and alias checks.
+    pub schema: GuardedSchema,
     pub auth: Arc<auth::AuthState>,
     /// Permits for requests being served (`max_concurrent_requests`).
     pub in_flight: Arc<Semaphore>,

@@ -1,69 +1,76 @@
 //! Checks on a GraphQL document before it runs: the alias limit, and that the caller's role
 //! may run the chosen operation (queries and subscriptions: `read`; mutations: `admin`).
 //!
-//! It is an async-graphql extension rather than a check in the HTTP handler so that every
-//! transport that executes on the schema (POST, GET, and a websocket added later) is covered.
-//! The caller's [`Access`] is read from the request data or, for websocket sessions, from the
-//! session data; when it is missing the request is refused (fail closed).
+//! [`GuardedSchema`] wraps the schema as the one executor every transport runs on (POST, GET
+//! and the websocket), so none can skip the checks. It is a wrapper rather than an
+//! async-graphql extension because any extension sends every field of every list item
+//! through the extension chain, which was most of the cost of a lineage answer of thousands
+//! of nodes. The caller's [`Access`] is read from the request data or, for websocket
+//! sessions, from the session data; when it is missing the request is refused (fail closed).
 
 use std::any::TypeId;
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Pos, Request, ServerError, ServerResult};
+use async_graphql::{Data, Executor, Pos, Request, Response, ServerError};
+use futures::stream::{self, BoxStream, StreamExt};
 
+use super::WeirSchema;
 use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::auth::Permission;
 
-pub struct RequestGuard {
-    pub max_aliases: usize,
-}
-
-impl ExtensionFactory for RequestGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Guard { max_aliases: self.max_aliases })
-    }
-}
-
-struct Guard {
+#[derive(Clone)]
+pub struct GuardedSchema {
+    schema: WeirSchema,
     max_aliases: usize,
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for Guard {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let access = access_in(&request, ctx);
+impl GuardedSchema {
+    pub fn new(schema: WeirSchema, max_aliases: usize) -> Self {
+        GuardedSchema { schema, max_aliases }
+    }
+
+    fn check(&self, request: &mut Request, session: Option<&Data>) -> Result<(), ServerError> {
+        let access = access_in(&request.data).or_else(|| session.and_then(access_in));
         let operation_name = request.operation_name.clone();
         // A document that does not parse runs nothing; the schema reports the syntax error.
-        if let Ok(document) = request.parsed_query() {
-            let aliases = count_aliases(document);
-            if aliases > self.max_aliases {
-                let message = format!("the query uses {aliases} aliases, above the limit of {}", self.max_aliases);
-                return Err(server_error(ApiError::LimitExceeded(message)));
-            }
-            let needed = match operation_type(document, operation_name.as_deref()) {
-                Some(OperationType::Mutation) => Permission::Admin,
-                Some(_) => Permission::Read,
-                // The schema will refuse an unknown or ambiguous operation; until then, assume
-                // the worst the document could do.
-                None if has_mutation(document) => Permission::Admin,
-                None => Permission::Read,
-            };
-            let what = if needed == Permission::Admin { "a GraphQL mutation" } else { "a GraphQL query" };
-            match access {
-                Some(access) if access.allows(needed) => {}
-                Some(access) => return Err(server_error(access.forbidden(needed, what))),
-                None => return Err(server_error(ApiError::Forbidden(format!("{what} needs credentials")))),
-            }
+        let Ok(document) = request.parsed_query() else { return Ok(()) };
+        let aliases = count_aliases(document);
+        if aliases > self.max_aliases {
+            let message = format!("the query uses {aliases} aliases, above the limit of {}", self.max_aliases);
+            return Err(server_error(ApiError::LimitExceeded(message)));
         }
-        next.run(ctx, request).await
+        let needed = match operation_type(document, operation_name.as_deref()) {
+            Some(OperationType::Mutation) => Permission::Admin,
+            Some(_) => Permission::Read,
+            // The schema will refuse an unknown or ambiguous operation; until then, assume
+            // the worst the document could do.
+            None if has_mutation(document) => Permission::Admin,
+            None => Permission::Read,
+        };
+        let what = if needed == Permission::Admin { "a GraphQL mutation" } else { "a GraphQL query" };
+        match access {
+            Some(access) if access.allows(needed) => Ok(()),
+            Some(access) => Err(server_error(access.forbidden(needed, what))),
+            None => Err(server_error(ApiError::Forbidden(format!("{what} needs credentials")))),
+        }
+    }
+}
+
+impl Executor for GuardedSchema {
+    async fn execute(&self, mut request: Request) -> Response {
+        match self.check(&mut request, None) {
+            Ok(()) => self.schema.execute(request).await,
+            Err(e) => Response::from_errors(vec![e]),
+        }
+    }
+
+    fn execute_stream(&self, mut request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        match self.check(&mut request, session_data.as_deref()) {
+            Ok(()) => self.schema.execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+            Err(e) => stream::once(async move { Response::from_errors(vec![e]) }).boxed(),
+        }
     }
 }
 
@@ -71,9 +78,8 @@ fn server_error(e: ApiError) -> ServerError {
     e.into_graphql().into_server_error(Pos::default())
 }
 
-fn access_in(request: &Request, ctx: &ExtensionContext<'_>) -> Option<Access> {
-    let from = |data: &async_graphql::Data| data.get(&TypeId::of::<Access>()).and_then(|d| d.downcast_ref::<Access>()).cloned();
-    from(&request.data).or_else(|| from(ctx.session_data))
+fn access_in(data: &Data) -> Option<Access> {
+    data.get(&TypeId::of::<Access>()).and_then(|d| d.downcast_ref::<Access>()).cloned()
 }
 
 /// The operation that will run, as async-graphql chooses it; `None` when it will refuse.

@@ -15,9 +15,11 @@ mod quality_query;
 mod subscription;
 mod types;
 
+pub use guard::GuardedSchema;
+
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{MergedObject, Schema};
+use async_graphql::{Executor, MergedObject, Schema};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::WebSocketUpgrade;
 use axum::Extension;
@@ -47,13 +49,14 @@ pub struct Mutation(quality_mutation::QualityMutation, gate_mutation::GateMutati
 
 pub type WeirSchema = Schema<Query, Mutation, subscription::Subscriptions>;
 
-/// The schema with its limits. The app state is attached per request (it holds the schema).
-pub fn build_schema(config: &Config) -> WeirSchema {
-    Schema::build(Query::default(), Mutation::default(), subscription::Subscriptions)
+/// The schema with its limits, behind the guard. The app state is attached per request (it
+/// holds the schema).
+pub fn build_schema(config: &Config) -> GuardedSchema {
+    let schema = Schema::build(Query::default(), Mutation::default(), subscription::Subscriptions)
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
-        .extension(guard::RequestGuard { max_aliases: config.graphql_max_aliases })
-        .finish()
+        .finish();
+    GuardedSchema::new(schema, config.graphql_max_aliases)
 }
 
 /// The SDL checked in as `graphql/schema.graphql`.
