@@ -50,6 +50,45 @@ backend_tests! {
         assert_eq!(node_ids(&g), vec!["dataset:wh:b"]);
     }
 
+    async fn a_lineage_answer_is_sorted_and_follows_the_selection_exactly(app) {
+        chain(&app).await;
+        let query = r#"query($skip: Boolean!) {
+          lineage(nodeId: "dataset:wh:c", direction: UPSTREAM, depth: 1) {
+            nodes { __typename key: id ...Names kind @skip(if: $skip) id name }
+            edges { ... on LineageEdge { to } from t: to @include(if: $skip) }
+          }
+        }
+        fragment Names on LineageNode { name namespace }"#;
+        // The raw text, to check the order of nodes, of edges and of each item's fields.
+        let text = |skip: bool| {
+            let request = app.request(reqwest::Method::POST, "/graphql", None).json(&json!({"query": query, "variables": {"skip": skip}}));
+            async move { request.send().await.expect("request").text().await.expect("body") }
+        };
+        let node = |id: &str, name: &str, kind: Option<&str>| {
+            let kind = kind.map(|k| format!(r#","kind":"{k}""#)).unwrap_or_default();
+            let namespace = if id.starts_with("job") { "etl" } else { "wh" };
+            format!(r#"{{"__typename":"LineageNode","key":"{id}","name":"{name}","namespace":"{namespace}"{kind},"id":"{id}"}}"#)
+        };
+        let skipped = format!(
+            r#"{{"data":{{"lineage":{{"nodes":[{},{},{}],"edges":[{},{}]}}}}}}"#,
+            node("dataset:wh:b", "b", None),
+            node("dataset:wh:c", "c", None),
+            node("job:etl:j2", "j2", None),
+            r#"{"to":"job:etl:j2","from":"dataset:wh:b","t":"job:etl:j2"}"#,
+            r#"{"to":"dataset:wh:c","from":"job:etl:j2","t":"dataset:wh:c"}"#,
+        );
+        assert_eq!(text(true).await, skipped);
+        let included = format!(
+            r#"{{"data":{{"lineage":{{"nodes":[{},{},{}],"edges":[{},{}]}}}}}}"#,
+            node("dataset:wh:b", "b", Some("DATASET")),
+            node("dataset:wh:c", "c", Some("DATASET")),
+            node("job:etl:j2", "j2", Some("JOB")),
+            r#"{"to":"job:etl:j2","from":"dataset:wh:b"}"#,
+            r#"{"to":"dataset:wh:c","from":"job:etl:j2"}"#,
+        );
+        assert_eq!(text(false).await, included);
+    }
+
     async fn job_start_node_includes_its_own_datasets(app) {
         chain(&app).await;
         let g = lineage(&app, "job:etl:j2", "BOTH", 0, None).await;

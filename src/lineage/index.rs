@@ -11,8 +11,9 @@
 //! Lineage as of a past time and walks inside a write transaction (an incident's blast
 //! radius, which must see uncommitted edges) read the database instead.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use tokio::sync::RwLock;
 
@@ -31,12 +32,12 @@ struct Graph {
     /// The generation this copy reflects; `None` before the first load.
     generation: Option<i64>,
     /// Current edge rows, by row id.
-    edges: HashMap<i64, EdgeChange>,
-    /// Ids of the current edges touching each dataset and each job.
-    of_dataset: HashMap<DatasetId, Vec<i64>>,
-    of_job: HashMap<JobId, Vec<i64>>,
-    dataset_names: HashMap<DatasetId, (String, String)>,
-    job_names: HashMap<JobId, (String, String)>,
+    edges: FxHashMap<i64, EdgeChange>,
+    /// Ids of the current edges by the node and side they touch: `(to, true)` for the walk
+    /// upstream, `(from, false)` downstream, so a step reads only the edges it follows.
+    adjacent: FxHashMap<(Node, bool), Vec<i64>>,
+    dataset_names: FxHashMap<DatasetId, (String, String)>,
+    job_names: FxHashMap<JobId, (String, String)>,
 }
 
 impl LineageIndex {
@@ -92,13 +93,15 @@ impl Graph {
 
     fn apply(&mut self, change: EdgeChange) {
         if let Some(old) = self.edges.remove(&change.id) {
-            remove_id(&mut self.of_dataset, old.dataset_id, old.id);
-            remove_id(&mut self.of_job, old.job_id, old.id);
+            let (from, to) = Node::ends(old.job_id, old.dataset_id, old.direction);
+            remove_id(&mut self.adjacent, (to, true), old.id);
+            remove_id(&mut self.adjacent, (from, false), old.id);
         }
         if change.current {
             self.edges.insert(change.id, change);
-            self.of_dataset.entry(change.dataset_id).or_default().push(change.id);
-            self.of_job.entry(change.job_id).or_default().push(change.id);
+            let (from, to) = Node::ends(change.job_id, change.dataset_id, change.direction);
+            self.adjacent.entry((to, true)).or_default().push(change.id);
+            self.adjacent.entry((from, false)).or_default().push(change.id);
         }
     }
 
@@ -123,7 +126,7 @@ impl Graph {
 }
 
 /// Takes edge `id` off `node`'s list, and the node off the map when it has no edge left.
-fn remove_id<K: std::hash::Hash + Eq>(lists: &mut HashMap<K, Vec<i64>>, node: K, id: i64) {
+fn remove_id<K: std::hash::Hash + Eq>(lists: &mut FxHashMap<K, Vec<i64>>, node: K, id: i64) {
     if let Some(ids) = lists.get_mut(&node) {
         ids.retain(|&e| e != id);
         if ids.is_empty() {
@@ -140,12 +143,9 @@ struct InMemory<'a, 'b> {
 }
 
 impl GraphSource for InMemory<'_, '_> {
-    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError> {
+    async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError> {
         let g = self.graph;
-        let ids = datasets
-            .iter()
-            .flat_map(|d| g.of_dataset.get(d).into_iter().flatten())
-            .chain(jobs.iter().flat_map(|j| g.of_job.get(j).into_iter().flatten()));
+        let ids = nodes.iter().flat_map(|&node| g.adjacent.get(&(node, upstream)).into_iter().flatten());
         Ok(ids.filter_map(|id| g.edges.get(id)).map(|e| Node::ends(e.job_id, e.dataset_id, e.direction)).collect())
     }
 
@@ -185,11 +185,13 @@ mod tests {
         graph.apply(change(1, 10, 100, Direction::Input, true));
         graph.apply(change(2, 10, 200, Direction::Output, true));
         graph.apply(change(2, 10, 200, Direction::Output, true));
-        assert_eq!(graph.of_job[&JobId(10)], vec![1, 2]);
+        let job = Node::Job(JobId(10));
+        assert_eq!((&graph.adjacent[&(job, true)], &graph.adjacent[&(job, false)]), (&vec![1], &vec![2]));
         graph.apply(change(1, 10, 100, Direction::Input, false));
         graph.apply(change(1, 10, 100, Direction::Input, false));
-        assert_eq!(graph.of_job[&JobId(10)], vec![2]);
-        assert!(!graph.of_dataset.contains_key(&DatasetId(100)));
+        assert!(!graph.adjacent.contains_key(&(job, true)));
+        assert_eq!(graph.adjacent[&(job, false)], vec![2]);
+        assert!(!graph.adjacent.contains_key(&(Node::Dataset(DatasetId(100)), false)));
         assert_eq!(graph.edges.len(), 1);
     }
 }

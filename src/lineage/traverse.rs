@@ -1,8 +1,7 @@
 //! Breadth-first lineage walks over dataset -> job -> dataset edges.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::node_id::{NodeId, NodeKind};
 use crate::model::{self, DatasetId, JobId};
@@ -80,8 +79,9 @@ impl Node {
 /// Where a walk reads the graph: the database (any time, also inside a write transaction) or
 /// the in-memory copy of the current graph ([`super::LineageIndex`]).
 pub(super) trait GraphSource {
-    /// `(from, to)` of the edges touching any of these datasets and jobs.
-    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError>;
+    /// `(from, to)` of the edges that lead into these nodes (`upstream`: `to` is one of
+    /// them) or out of them (`from` is one of them).
+    async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError>;
     /// (id, namespace, name) of these datasets and of these jobs.
     async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError>;
 }
@@ -95,9 +95,13 @@ struct Stored<'a, 'b> {
 }
 
 impl GraphSource for Stored<'_, '_> {
-    async fn edges_around(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, Node)>, StoreError> {
-        let found = self.store.edge_ends(datasets, jobs, self.as_of).await?;
-        Ok(found.into_iter().map(|(job, dataset, direction)| Node::ends(job, dataset, direction)).collect())
+    async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError> {
+        let (datasets, jobs) = split(nodes.iter().copied());
+        let found = self.store.edge_ends(&datasets, &jobs, self.as_of).await?;
+        // The rows touch the nodes on either side; keep the side asked for.
+        let asked: FxHashSet<Node> = nodes.iter().copied().collect();
+        let ends = found.into_iter().map(|(job, dataset, direction)| Node::ends(job, dataset, direction));
+        Ok(ends.filter(|&(from, to)| asked.contains(if upstream { &to } else { &from })).collect())
     }
 
     async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {
@@ -114,14 +118,14 @@ pub async fn lineage(store: &Snapshot<'_>, query: &LineageQuery) -> Result<Linea
 
 /// The walk itself, on whichever source holds the graph.
 pub(super) async fn walk(source: &impl GraphSource, start: Node, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
-    let mut seen: HashSet<Node> = HashSet::from([start]);
-    let mut edges: HashSet<(Node, Node)> = HashSet::new();
+    let mut seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
+    let mut edges: FxHashSet<(Node, Node)> = FxHashSet::default();
     // Two frontiers: a node reached going upstream keeps going upstream only, and likewise
     // downstream, so BOTH returns ancestors and descendants, not siblings.
     let mut up_frontier = if query.direction.up() { vec![start] } else { vec![] };
     let mut down_frontier = if query.direction.down() { vec![start] } else { vec![] };
-    let mut up_seen: HashSet<Node> = HashSet::from([start]);
-    let mut down_seen: HashSet<Node> = HashSet::from([start]);
+    let mut up_seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
+    let mut down_seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
     // From a job, its own inputs and outputs come free; each further job hop is two
     // expansions (dataset -> job -> dataset), so `depth` counts jobs beyond the start.
     if matches!(start, Node::Job(_)) {
@@ -177,22 +181,15 @@ async fn step(
     source: &impl GraphSource,
     frontier: &[Node],
     upstream: bool,
-    seen: &mut HashSet<Node>,
-    edges: &mut HashSet<(Node, Node)>,
+    seen: &mut FxHashSet<Node>,
+    edges: &mut FxHashSet<(Node, Node)>,
 ) -> Result<Vec<Node>, StoreError> {
     if frontier.is_empty() {
         return Ok(Vec::new());
     }
-    let (datasets, jobs) = split(frontier.iter().copied());
-    let found = source.edges_around(&datasets, &jobs).await?;
-
-    let in_frontier: HashSet<Node> = frontier.iter().copied().collect();
     let mut next = Vec::new();
-    for (from, to) in found {
-        let (here, there) = if upstream { (to, from) } else { (from, to) };
-        if !in_frontier.contains(&here) {
-            continue;
-        }
+    for (from, to) in source.edges_toward(frontier, upstream).await? {
+        let there = if upstream { from } else { to };
         edges.insert((from, to));
         if seen.insert(there) {
             next.push(there);
@@ -203,29 +200,28 @@ async fn step(
 
 async fn describe(
     source: &impl GraphSource,
-    nodes: HashSet<Node>,
-    edges: HashSet<(Node, Node)>,
+    nodes: FxHashSet<Node>,
+    edges: FxHashSet<(Node, Node)>,
 ) -> Result<LineageGraph, LineageError> {
     let (dataset_ids, job_ids) = split(nodes);
     let (dataset_names, job_names) = source.names(&dataset_ids, &job_ids).await?;
-    let mut names: HashMap<Node, LineageNode> = HashMap::new();
+    let mut described: Vec<(Node, LineageNode)> = Vec::with_capacity(dataset_names.len() + job_names.len());
     for (dataset, namespace, name) in dataset_names {
         let id = NodeId::new(NodeKind::Dataset, &namespace, &name).to_string();
-        names.insert(Node::Dataset(dataset), LineageNode { id, kind: NodeKind::Dataset, namespace, name });
+        described.push((Node::Dataset(dataset), LineageNode { id, kind: NodeKind::Dataset, namespace, name }));
     }
     for (job, namespace, name) in job_names {
         let id = NodeId::new(NodeKind::Job, &namespace, &name).to_string();
-        names.insert(Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name });
+        described.push((Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name }));
     }
-    let mut graph = LineageGraph::default();
-    for (from, to) in edges {
-        if let (Some(f), Some(t)) = (names.get(&from), names.get(&to)) {
-            graph.edges.push(LineageEdge { from: f.id.clone(), to: t.id.clone() });
-        }
-    }
-    graph.nodes = names.into_values().collect();
-    // Deterministic output: clients diff lineage graphs.
-    graph.nodes.sort_by(|a, b| a.id.cmp(&b.id));
-    graph.edges.sort();
-    Ok(graph)
+    // Deterministic output: clients diff lineage graphs. Nodes are sorted by id, and edges by
+    // their ends' positions in that order, which is their ids' order without comparing text.
+    described.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+    let position: FxHashMap<Node, usize> = described.iter().enumerate().map(|(i, (node, _))| (*node, i)).collect();
+    let mut ends: Vec<(usize, usize)> =
+        edges.iter().filter_map(|(from, to)| Some((*position.get(from)?, *position.get(to)?))).collect();
+    ends.sort_unstable();
+    let nodes: Vec<LineageNode> = described.into_iter().map(|(_, node)| node).collect();
+    let edges = ends.into_iter().map(|(f, t)| LineageEdge { from: nodes[f].id.clone(), to: nodes[t].id.clone() }).collect();
+    Ok(LineageGraph { nodes, edges })
 }
