@@ -1,4 +1,7 @@
-use async_graphql::{Enum, ID, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Enum, ID, SimpleObject, Value};
+
+use super::plain_list::{PlainList, PlainObject};
 
 use crate::lineage::{self, ColumnLineageEdge, ColumnNode, LineageGraph, NodeKind};
 
@@ -45,6 +48,18 @@ pub struct LineageNodeObject {
     name: String,
 }
 
+impl PlainObject for LineageNodeObject {
+    fn field(&self, name: &str) -> Value {
+        match name {
+            "id" => Value::String(self.id.0.clone()),
+            "kind" => enum_value(self.kind),
+            "namespace" => Value::String(self.namespace.clone()),
+            "name" => Value::String(self.name.clone()),
+            _ => Value::Null,
+        }
+    }
+}
+
 /// `from` feeds `to`: dataset -> job for an input, job -> dataset for an output.
 #[derive(SimpleObject)]
 #[graphql(name = "LineageEdge")]
@@ -53,22 +68,34 @@ pub struct LineageEdgeObject {
     to: ID,
 }
 
+impl PlainObject for LineageEdgeObject {
+    fn field(&self, name: &str) -> Value {
+        match name {
+            "from" => Value::String(self.from.0.clone()),
+            "to" => Value::String(self.to.0.clone()),
+            _ => Value::Null,
+        }
+    }
+}
+
+// Nodes and edges are plain lists: an answer can hold thousands of each.
 #[derive(SimpleObject)]
 #[graphql(name = "LineageGraph")]
 pub struct LineageGraphObject {
-    nodes: Vec<LineageNodeObject>,
-    edges: Vec<LineageEdgeObject>,
+    nodes: PlainList<LineageNodeObject>,
+    edges: PlainList<LineageEdgeObject>,
 }
 
 impl From<LineageGraph> for LineageGraphObject {
     fn from(g: LineageGraph) -> Self {
         LineageGraphObject {
-            nodes: g
-                .nodes
-                .into_iter()
-                .map(|n| LineageNodeObject { id: ID(n.id), kind: n.kind.into(), namespace: n.namespace, name: n.name })
-                .collect(),
-            edges: g.edges.into_iter().map(|e| LineageEdgeObject { from: ID(e.from), to: ID(e.to) }).collect(),
+            nodes: PlainList(
+                g.nodes
+                    .into_iter()
+                    .map(|n| LineageNodeObject { id: ID(n.id), kind: n.kind.into(), namespace: n.namespace, name: n.name })
+                    .collect(),
+            ),
+            edges: PlainList(g.edges.into_iter().map(|e| LineageEdgeObject { from: ID(e.from), to: ID(e.to) }).collect()),
         }
     }
 }

@@ -6,6 +6,7 @@ mod dataset;
 mod gate;
 mod job;
 mod lineage;
+mod plain_list;
 mod quality;
 mod run;
 
