@@ -116,6 +116,11 @@ pub struct Config {
     #[arg(long, env = "WEIR_RAW_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
     pub raw_event_retention_days: u32,
 
+    /// Archived events a database holds before Weir trains a compression dictionary for the
+    /// raw-event archive on them (0: never; the archive stays gzip).
+    #[arg(long, env = "WEIR_ARCHIVE_DICTIONARY_AFTER", default_value_t = crate::ingest::dictionary::DEFAULT_TRAIN_AFTER)]
+    pub archive_dictionary_after: u64,
+
     /// How often the background retention pass runs (`0s` turns it off).
     #[arg(long, env = "WEIR_RETENTION_INTERVAL", default_value = "1h", value_parser = humantime::parse_duration)]
     #[serde(serialize_with = "show::duration")]
@@ -170,6 +175,7 @@ impl Config {
             alert_give_up_after: Duration::from_secs(24 * 3600),
             alert_timeout: Duration::from_secs(10),
             raw_event_retention_days: DEFAULT_RETENTION_DAYS,
+            archive_dictionary_after: crate::ingest::dictionary::DEFAULT_TRAIN_AFTER,
             retention_interval: Duration::from_secs(3600),
             log_format: LogFormat::Text,
         }

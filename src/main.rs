@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use tracing::error;
-use weir::cli::{self, Command, ConfigCommand, RetentionCommand, RulesCommand, TokenCommand, gate, retention, rules, token};
+use weir::cli::{self, ArchiveCommand, Command, ConfigCommand, RetentionCommand, RulesCommand, TokenCommand, gate, retention, rules, token};
 use weir::store::Store;
 use weir::telemetry::LogFormat;
 use weir::{App, telemetry};
@@ -51,6 +51,10 @@ async fn main() -> ExitCode {
             retention::run(&database.database_url, raw_event_retention_days, dry_run).await.map(|m| println!("{m}"))
         }
         Command::Import(args) => cli::import::run(&args).await,
+        Command::Archive(ArchiveCommand::Export { database, after_id }) => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            cli::archive::export(&database.database_url, after_id, &mut out).await.map(|n| eprintln!("exported {n} events"))
+        }
         Command::ConfigCmd(ConfigCommand::Show(config)) => {
             weir::config::show::render(&config, &loaded.sources).map(|text| print!("{text}"))
         }

@@ -17,6 +17,7 @@ mod m20261127_000012_graph_generation;
 mod m20261127_000013_metric_reports;
 mod m20261127_000014_unused_check_indexes;
 mod m20261127_000015_ownership_columns;
+mod m20261127_000016_archive_dictionaries;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_metric_reports::Migration),
             Box::new(m20261127_000014_unused_check_indexes::Migration),
             Box::new(m20261127_000015_ownership_columns::Migration),
+            Box::new(m20261127_000016_archive_dictionaries::Migration),
         ]
     }
 }

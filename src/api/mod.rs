@@ -56,7 +56,7 @@ pub fn router(store: Store, clock: SharedClock, notices: Notices, lineage: Linea
     let state = AppState {
         auth: auth::AuthState::new(store.clone(), config.require_auth),
         in_flight: limits::semaphore(config.max_concurrent_requests),
-        committer: Committer::start(store.clone(), config.gate_unknown_inputs),
+        committer: Committer::start(store.clone(), config.gate_unknown_inputs, config.archive_dictionary_after),
         store,
         clock,
         notices,

@@ -31,7 +31,8 @@ use tokio::sync::mpsc;
 use super::DatabaseArgs;
 use crate::gate::decide::UnknownInputPolicy;
 use crate::ingest::committer::MAX_BATCH;
-use crate::ingest::{Incoming, IngestError, IngestOutcome, Prepared, ingest_batch};
+use crate::ingest::dictionary::{self, Schedule};
+use crate::ingest::{Archiver, Incoming, IngestError, IngestOutcome, Prepared, ingest_batch};
 use crate::openlineage::{Event, ParseError, parse_batch, parse_event};
 use crate::store::Store;
 
@@ -54,6 +55,10 @@ pub struct ImportArgs {
     /// `weir serve`.
     #[arg(long, env = "WEIR_GATE_UNKNOWN_INPUTS", value_enum, default_value = "allow")]
     pub gate_unknown_inputs: UnknownInputPolicy,
+    /// Archived events the database holds before a compression dictionary is trained for the
+    /// archive, as for `weir serve` (0: never).
+    #[arg(long, env = "WEIR_ARCHIVE_DICTIONARY_AFTER", default_value_t = dictionary::DEFAULT_TRAIN_AFTER)]
+    pub archive_dictionary_after: u64,
     /// No progress bar (it is also hidden when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
@@ -171,11 +176,18 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
     // Two chunks in flight: one being ingested, one being parsed.
     let (tx, mut rx) = mpsc::channel::<Result<Chunk, String>>(2);
     let display = path.display().to_string();
+    // The archive's compression dictionary: the database's, or one trained once enough
+    // events are in.
+    let archiver = Arc::new(Archiver::default());
+    let mut schedule = Schedule::new(args.archive_dictionary_after);
+    keep_dictionary(store, &archiver, &mut schedule, 0).await;
+    let reader_archiver = archiver.clone();
     let reader_task = tokio::task::spawn_blocking(move || {
+        let archiver = reader_archiver.as_ref();
         if is_array {
-            read_array(reader, batch_size, &tx, &display)
+            read_array(reader, batch_size, &tx, &display, archiver)
         } else {
-            read_ndjson(reader, batch_size, &tx, &display)
+            read_ndjson(reader, batch_size, &tx, &display, archiver)
         }
     });
 
@@ -189,7 +201,9 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
             let valid = rest.iter().take_while(|(_, _, parsed)| parsed.is_ok()).count();
             let (events, after) = rest.split_at(valid);
             rest = after;
+            let stored_before = summary.ingested;
             let stopped = ingest_events(store, events, args, progress, &mut summary, started).await?;
+            keep_dictionary(store, &archiver, &mut schedule, summary.ingested - stored_before).await;
             if stopped {
                 break 'chunks;
             }
@@ -214,6 +228,14 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Loads or trains the archive's dictionary when due. The events already parsed were
+/// compressed with gzip; the reader uses the dictionary from its next event.
+async fn keep_dictionary(store: &Store, archiver: &Archiver, schedule: &mut Schedule, stored: u64) {
+    if schedule.due(archiver, stored) {
+        dictionary::ensure_or_log(store, archiver, schedule.train_after(), Utc::now()).await;
+    }
 }
 
 /// Ingests parsed events in transactions of up to [`MAX_BATCH`] events. Returns true when the
@@ -286,7 +308,13 @@ fn first_significant_byte(reader: &mut BufReader<File>) -> std::io::Result<Optio
     }
 }
 
-fn read_ndjson(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>, display: &str) -> Result<(), String> {
+fn read_ndjson(
+    mut reader: BufReader<File>,
+    batch_size: usize,
+    tx: &mpsc::Sender<Result<Chunk, String>>,
+    display: &str,
+    archiver: &Archiver,
+) -> Result<(), String> {
     let mut line = Vec::new();
     let mut number = 0usize;
     let mut chunk = Chunk::with_capacity(batch_size);
@@ -300,7 +328,7 @@ fn read_ndjson(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if !push(&mut chunk, (number, n as u64, parse_event(&line)), batch_size, tx) {
+        if !push(&mut chunk, (number, n as u64, parse_event(&line)), batch_size, tx, archiver) {
             return Ok(());
         }
     }
@@ -308,7 +336,13 @@ fn read_ndjson(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender
     Ok(())
 }
 
-fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>, display: &str) -> Result<(), String> {
+fn read_array(
+    mut reader: BufReader<File>,
+    batch_size: usize,
+    tx: &mpsc::Sender<Result<Chunk, String>>,
+    display: &str,
+    archiver: &Archiver,
+) -> Result<(), String> {
     let mut body = Vec::new();
     reader.read_to_end(&mut body).map_err(|e| format!("cannot read {display}: {e}"))?;
     let events = match parse_batch(&body) {
@@ -324,7 +358,7 @@ fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<
     let per_event = body.len() as u64 / count;
     let mut chunk = Chunk::with_capacity(batch_size);
     for (index, parsed) in events.into_iter().enumerate() {
-        if !push(&mut chunk, (index + 1, per_event, parsed), batch_size, tx) {
+        if !push(&mut chunk, (index + 1, per_event, parsed), batch_size, tx, archiver) {
             return Ok(());
         }
     }
@@ -336,11 +370,17 @@ fn read_array(mut reader: BufReader<File>, batch_size: usize, tx: &mpsc::Sender<
 /// stopped listening (it stopped at a rejection): the reader stops too.
 /// The event is archived here, on the reader's thread, beside the parsing: the writer's thread
 /// then only writes.
-fn push(chunk: &mut Chunk, item: (usize, u64, Result<Event, ParseError>), batch_size: usize, tx: &mpsc::Sender<Result<Chunk, String>>) -> bool {
+fn push(
+    chunk: &mut Chunk,
+    item: (usize, u64, Result<Event, ParseError>),
+    batch_size: usize,
+    tx: &mpsc::Sender<Result<Chunk, String>>,
+    archiver: &Archiver,
+) -> bool {
     let (position, bytes, parsed) = item;
     let prepared = parsed
         .map_err(|e| e.to_string())
-        .and_then(|event| Prepared::new(event).map(Arc::new).map_err(|e| e.to_string()));
+        .and_then(|event| Prepared::new(event, archiver).map(Arc::new).map_err(|e| e.to_string()));
     chunk.push((position, bytes, prepared));
     if chunk.len() < batch_size {
         return true;

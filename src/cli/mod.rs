@@ -1,6 +1,7 @@
 //! The `weir` command line: argument definitions, loading them (flags, environment, config
 //! file), and the commands that are more than a call into the library.
 
+pub mod archive;
 pub mod client;
 pub mod gate;
 pub mod import;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Remove raw events older than the retention period.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Read the raw-event archive (works on the database directly).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
     /// Replay a file of events (NDJSON or a JSON array) into the database, through the same
     /// ingestion path as HTTP. Exit 1 if any event is rejected, unless --keep-going.
     Import(import::ImportArgs),
@@ -149,6 +153,19 @@ pub enum RetentionCommand {
         /// Only count what would be removed.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Print the archived events as NDJSON, oldest first, each as archived; `weir import`
+    /// replays the output.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Only the events archived after this row id (`raw_events.id`).
+        #[arg(long, default_value_t = 0)]
+        after_id: i64,
     },
 }
 

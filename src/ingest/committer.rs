@@ -6,18 +6,22 @@
 //! one commit covers many events, while a lone request still commits at once. A request is
 //! answered only after the transaction holding its event has committed.
 //!
+//! The writer also keeps the archive's compression dictionary in use ([`super::dictionary`]).
+//!
 //! On SQLite there is only one writer anyway; on PostgreSQL one writer per process also means
 //! the events of one process never wait on each other's row locks (replicas still may, and
 //! retry).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
-use super::{IngestError, Incoming, Ingested, Prepared, ingest, ingest_batch};
+use super::dictionary::{self, Schedule};
+use super::{Archiver, IngestError, IngestOutcome, Incoming, Ingested, Prepared, ingest, ingest_batch};
 use crate::gate::decide::UnknownInputPolicy;
 use crate::openlineage::Event;
 use crate::store::Store;
@@ -39,14 +43,17 @@ struct Pending {
 #[derive(Clone)]
 pub struct Committer {
     queue: mpsc::Sender<Pending>,
+    archiver: Arc<Archiver>,
 }
 
 impl Committer {
     /// Starts the writer task on the current runtime.
-    pub fn start(store: Store, unknown_inputs: UnknownInputPolicy) -> Committer {
+    /// `dictionary_after`: archived events before the archive's dictionary is trained (0: never).
+    pub fn start(store: Store, unknown_inputs: UnknownInputPolicy, dictionary_after: u64) -> Committer {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, unknown_inputs, receiver));
-        Committer { queue }
+        let archiver = Arc::new(Archiver::default());
+        tokio::spawn(run(store, unknown_inputs, receiver, archiver.clone(), Schedule::new(dictionary_after)));
+        Committer { queue, archiver }
     }
 
     /// Ingests `event`; returns once the transaction that holds it has committed (or failed).
@@ -58,7 +65,7 @@ impl Committer {
     /// submitted one after the other are applied in that order. The event is archived here,
     /// on the caller's thread, so that the writer's thread only writes.
     pub async fn submit(&self, event: Event, received_at: DateTime<Utc>) -> Result<Ticket, IngestError> {
-        let event = Prepared::new(event)?;
+        let event = Prepared::new(event, &self.archiver)?;
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Pending { event, received_at, reply })
@@ -77,7 +84,14 @@ impl Ticket {
     }
 }
 
-async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mpsc::Receiver<Pending>) {
+async fn run(
+    store: Store,
+    unknown_inputs: UnknownInputPolicy,
+    mut receiver: mpsc::Receiver<Pending>,
+    archiver: Arc<Archiver>,
+    mut schedule: Schedule,
+) {
+    keep_dictionary(&store, &archiver, &mut schedule, 0);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let pending = std::mem::take(&mut batch);
@@ -85,14 +99,24 @@ async fn run(store: Store, unknown_inputs: UnknownInputPolicy, mut receiver: mps
         // Each batch runs in a task of its own, on the store's writer thread: whatever happens
         // to it (`commit` already retries a batch that panics event by event), the writer goes
         // on with the next one.
-        let done = store.on_writer(async move { commit(&writer, unknown_inputs, pending).await }).await;
-        if let Err(e) = done {
-            error!(error = %e, "an ingest batch failed");
+        match store.on_writer(async move { commit(&writer, unknown_inputs, pending).await }).await {
+            Ok(stored) => keep_dictionary(&store, &archiver, &mut schedule, stored),
+            Err(e) => error!(error = %e, "an ingest batch failed"),
         }
     }
 }
 
-async fn commit(store: &Store, unknown_inputs: UnknownInputPolicy, pending: Vec<Pending>) {
+/// Loads or trains the archive's dictionary when due, in a task of its own: the writer goes
+/// on meanwhile, archiving with gzip.
+fn keep_dictionary(store: &Store, archiver: &Arc<Archiver>, schedule: &mut Schedule, stored: u64) {
+    if schedule.due(archiver, stored) {
+        let (store, archiver, train_after) = (store.clone(), archiver.clone(), schedule.train_after());
+        tokio::spawn(async move { dictionary::ensure_or_log(&store, &archiver, train_after, Utc::now()).await });
+    }
+}
+
+/// Ingests and answers a batch; returns how many of its events were stored.
+async fn commit(store: &Store, unknown_inputs: UnknownInputPolicy, pending: Vec<Pending>) -> u64 {
     let incoming: Vec<Incoming<'_>> = pending.iter().map(|p| Incoming { event: &p.event, received_at: p.received_at }).collect();
     let outcome = AssertUnwindSafe(ingest_batch(store, &incoming, unknown_inputs, false)).catch_unwind().await;
     drop(incoming);
@@ -101,17 +125,25 @@ async fn commit(store: &Store, unknown_inputs: UnknownInputPolicy, pending: Vec<
         // is stored. Each event is ingested again on its own, so that only the one that
         // panics fails, not every request that happened to share its transaction.
         error!(events = pending.len(), "an ingest batch panicked; ingesting its events one by one");
+        let mut stored = 0;
         for p in pending {
             let result = AssertUnwindSafe(ingest(store, &p.event, p.received_at, unknown_inputs))
                 .catch_unwind()
                 .await
                 .unwrap_or(Err(IngestError::WriterGone("ingesting this event failed")));
+            stored += u64::from(is_stored(&result));
             let _ = p.reply.send(result);
         }
-        return;
+        return stored;
     };
+    let stored = results.iter().filter(|r| is_stored(r)).count() as u64;
     for (pending, result) in pending.into_iter().zip(results) {
         // The client may have gone away; its event is stored all the same.
         let _ = pending.reply.send(result);
     }
+    stored
+}
+
+fn is_stored(result: &Ingested) -> bool {
+    matches!(result, Ok((IngestOutcome::Stored, _)))
 }

@@ -15,6 +15,7 @@
 mod apply;
 mod archive;
 pub mod committer;
+pub mod dictionary;
 mod edges;
 pub mod run_state;
 mod versioning;
@@ -23,7 +24,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 use tracing::warn;
 
-pub use archive::unarchive;
+pub use archive::{Archiver, Format, format as archive_format, unarchive};
 
 use crate::openlineage::{Event, EventKind};
 use crate::gate::{self, decide::UnknownInputPolicy};
@@ -79,8 +80,8 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(mut event: Event) -> Result<Prepared, IngestError> {
-        let archived = archive::archive(&event.raw)?;
+    pub fn new(mut event: Event, archiver: &Archiver) -> Result<Prepared, IngestError> {
+        let archived = archiver.archive(&event.raw)?;
         // The archive holds the raw JSON from here on; the event need not carry a second copy.
         event.raw = serde_json::Value::Null;
         Ok(Prepared { event, archived })

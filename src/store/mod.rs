@@ -5,6 +5,7 @@
 //! types of [`crate::model`].
 
 mod alerting;
+mod archive;
 mod connect;
 mod convert;
 mod entities;
@@ -22,6 +23,7 @@ mod write;
 mod writer_thread;
 
 pub use alerting::{IncidentFilter, NewChannel};
+pub use archive::StoredDictionary;
 pub use error::StoreError;
 pub use gating::{Snapshot, Writer, reference, run_start};
 pub use read::NameFilter;

@@ -221,15 +221,4 @@ impl Store {
         use sea_orm::PaginatorTrait;
         Ok(raw_event::Entity::find().count(&self.db).await?)
     }
-
-    /// The archived raw events, oldest first, decompressed; for replay and rebuilds.
-    pub async fn raw_event_payloads(&self, after_id: i64, limit: u64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        let rows = raw_event::Entity::find()
-            .filter(raw_event::Column::Id.gt(after_id))
-            .order_by_asc(raw_event::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|r| (r.id, r.payload)).collect())
-    }
 }

@@ -2,6 +2,7 @@
 //! type; the repository functions return the domain types of `crate::model`.
 pub mod api_token;
 pub mod alert_channel;
+pub mod archive_dictionary;
 pub mod alert_outbox;
 pub mod assertion_observation;
 pub mod check_result;
