@@ -7,13 +7,13 @@
 //! two are told apart by their first bytes, and a zstd frame names its dictionary, so every
 //! row stays readable whatever was in use when it was written.
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::sync::{Arc, RwLock};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
-use zstd::dict::EncoderDictionary;
 
 pub struct Archived {
     pub hash: String,
@@ -42,7 +42,31 @@ pub struct Archiver {
 
 struct Dictionary {
     id: u32,
-    encoder: EncoderDictionary<'static>,
+    bytes: Vec<u8>,
+}
+
+thread_local! {
+    /// zstd's compression context, with the dictionary loaded, kept by each thread that
+    /// archives: one made per event cost a context's memory per request in flight.
+    static COMPRESSOR: RefCell<Option<(u32, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+}
+
+/// Compresses `json` with `dictionary`, on this thread's context.
+fn zstd_with(dictionary: &Dictionary, json: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        match cell.as_mut() {
+            Some((id, compressor)) if *id == dictionary.id => compressor.compress(json),
+            _ => {
+                let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, &dictionary.bytes)?;
+                // Like gzip's CRC: a damaged row fails to read instead of reading wrong.
+                compressor.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))?;
+                let payload = compressor.compress(json);
+                *cell = Some((dictionary.id, compressor));
+                payload
+            }
+        }
+    })
 }
 
 impl Archiver {
@@ -52,7 +76,7 @@ impl Archiver {
         let json = serde_json::to_vec(raw).map_err(std::io::Error::other)?;
         let hash = hex::encode(Sha256::digest(&json));
         let payload = match self.dictionary() {
-            Some(dictionary) => zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.encoder)?.compress(&json)?,
+            Some(dictionary) => zstd_with(&dictionary, &json)?,
             None => gzip(&json)?,
         };
         Ok(Archived { hash, raw_bytes: json.len() as i64, payload })
@@ -68,10 +92,15 @@ impl Archiver {
         if self.dictionary_id() == Some(id) {
             return;
         }
-        let dictionary = Arc::new(Dictionary { id, encoder: EncoderDictionary::copy(dictionary, LEVEL) });
+        let dictionary = Arc::new(Dictionary { id, bytes: dictionary.to_vec() });
         // A poisoned lock only means another thread panicked while swapping an Arc: the value
         // is whole either way.
         *self.dictionary.write().unwrap_or_else(|e| e.into_inner()) = Some(dictionary);
+    }
+
+    /// Compresses with gzip again.
+    pub fn forget_dictionary(&self) {
+        *self.dictionary.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     fn dictionary(&self) -> Option<Arc<Dictionary>> {
