@@ -233,7 +233,7 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
 /// Loads or trains the archive's dictionary when due. The events already parsed were
 /// compressed with gzip; the reader uses the dictionary from its next event.
 async fn keep_dictionary(store: &Store, archiver: &Archiver, schedule: &mut Schedule, stored: u64) {
-    if schedule.due(archiver, stored) {
+    if schedule.due(stored) {
         dictionary::ensure_or_log(store, archiver, schedule.train_after(), Utc::now()).await;
     }
 }

@@ -109,7 +109,7 @@ async fn run(
 /// Loads or trains the archive's dictionary when due, in a task of its own: the writer goes
 /// on meanwhile, archiving with gzip.
 fn keep_dictionary(store: &Store, archiver: &Arc<Archiver>, schedule: &mut Schedule, stored: u64) {
-    if schedule.due(archiver, stored) {
+    if schedule.due(stored) {
         let (store, archiver, train_after) = (store.clone(), archiver.clone(), schedule.train_after());
         tokio::spawn(async move { dictionary::ensure_or_log(&store, &archiver, train_after, Utc::now()).await });
     }

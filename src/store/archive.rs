@@ -19,7 +19,8 @@ impl Store {
             .order_by_desc(archive_dictionary::Column::Id)
             .one(&self.db)
             .await?;
-        Ok(row.map(|r| (r.id as u32, r.dictionary)))
+        // zstd's trained dictionaries have ids up to i32::MAX; a row outside u32 is not one.
+        Ok(row.and_then(|r| Some((u32::try_from(r.id).ok()?, r.dictionary))))
     }
 
     /// The dictionary with zstd id `id`, to read payloads compressed with it.
