@@ -214,9 +214,10 @@ async fn describe(
         let id = NodeId::new(NodeKind::Job, &namespace, &name).to_string();
         described.push((Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name }));
     }
-    // Deterministic output: clients diff lineage graphs. Nodes are sorted by id, and edges by
-    // their ends' positions in that order, which is their ids' order without comparing text.
-    described.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+    // Deterministic output: clients diff lineage graphs. Nodes are sorted by id (two nodes can
+    // share one, `a:b` + `c` and `a` + `b:c`: then by namespace), and edges by their ends'
+    // positions in that order, which is their ids' order without comparing text.
+    described.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id).then_with(|| a.namespace.cmp(&b.namespace)));
     let position: FxHashMap<Node, usize> = described.iter().enumerate().map(|(i, (node, _))| (*node, i)).collect();
     let mut ends: Vec<(usize, usize)> =
         edges.iter().filter_map(|(from, to)| Some((*position.get(from)?, *position.get(to)?))).collect();

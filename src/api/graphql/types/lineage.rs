@@ -146,3 +146,30 @@ pub struct SearchResult {
     pub namespace: String,
     pub name: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::registry::{MetaType, Registry};
+
+    use super::*;
+
+    /// Every field the schema declares for `T` is answered: a field added to the type but not
+    /// to its `PlainObject::field` would be null in every answer.
+    fn declared_fields_are_answered<T: PlainObject>(item: &T) {
+        let mut registry = Registry::default();
+        T::create_type_info(&mut registry);
+        let Some(MetaType::Object { fields, .. }) = registry.types.get(T::type_name().as_ref()) else {
+            panic!("{} is not an object type", T::type_name());
+        };
+        for name in fields.keys().filter(|name| !name.starts_with("__")) {
+            assert_ne!(item.field(name), Value::Null, "{}.{name}", T::type_name());
+        }
+    }
+
+    #[test]
+    fn plain_lineage_objects_answer_every_field_they_declare() {
+        let node = LineageNodeObject { id: ID("dataset:wh:a".into()), kind: NodeKindGql::Dataset, namespace: "wh".into(), name: "a".into() };
+        declared_fields_are_answered(&node);
+        declared_fields_are_answered(&LineageEdgeObject { from: ID("a".into()), to: ID("b".into()) });
+    }
+}
