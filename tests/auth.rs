@@ -285,6 +285,19 @@ backend_tests! {
         assert_eq!(error_code(&answer), "LIMIT_EXCEEDED", "60 aliases: {answer}");
     }
 
+    async fn only_admins_see_a_channels_url_whole(app) {
+        let tokens = Tokens::create(&app).await;
+        let url = "https://hooks.slack.com/services/T000/B000/the-credential";
+        let save = format!(r#"mutation {{ saveChannel(channel: {{name: "team", kind: "slack", url: "{url}"}}) {{ url }} }}"#);
+        let (status, body) = app.graphql_as(Some(&tokens.admin), &save, json!({})).await;
+        assert_eq!((status, body["data"]["saveChannel"]["url"].clone()), (200, json!(url)), "{body}");
+        let (_, body) = app.graphql_as(Some(&tokens.admin), "{ channels { url } }", json!({})).await;
+        assert_eq!(body["data"]["channels"], json!([{"url": url}]), "{body}");
+        let (_, body) = app.graphql_as(Some(&tokens.read), "{ channels { name url } }", json!({})).await;
+        assert_eq!(body["data"]["channels"], json!([{"name": "team", "url": "https://hooks.slack.com/..."}]), "{body}");
+        assert!(!body.to_string().contains("the-credential"), "{body}");
+    }
+
     async fn revoking_every_token_keeps_authentication_on(app) {
         app.create_token(Role::Admin, "only-one").await;
         app.revoke_token("only-one").await;

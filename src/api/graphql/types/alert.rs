@@ -7,7 +7,9 @@ use serde_json::Value;
 use super::gate::DatasetRefObject;
 use super::{CheckResultObject, DatasetObject, loaders, state};
 use crate::alert::model::{Channel, ChannelFilter, Delivery, DeliveryStatus, Incident, IncidentStatus, TimelineEntry};
+use crate::api::auth::Access;
 use crate::api::error::{GqlResult, IntoGql};
+use crate::auth::Permission;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(name = "IncidentStatus")]
@@ -178,6 +180,14 @@ pub struct ChannelInput {
 
 pub struct ChannelObject(pub Channel);
 
+/// `scheme://host[:port]/...` of `url`; `...` when it does not parse (saved URLs always do).
+fn url_origin(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(url) => format!("{}/...", url.origin().ascii_serialization()),
+        Err(_) => "...".to_string(),
+    }
+}
+
 #[Object(name = "Channel")]
 impl ChannelObject {
     async fn id(&self) -> ID {
@@ -189,8 +199,11 @@ impl ChannelObject {
     async fn kind(&self) -> &str {
         self.0.kind.as_str()
     }
-    async fn url(&self) -> &str {
-        &self.0.url
+    /// The receiver's URL, whole for admin tokens only: a Slack incoming webhook's path is its
+    /// credential. Other callers get its scheme, host and port, the rest as `...`.
+    async fn url(&self, ctx: &Context<'_>) -> String {
+        let admin = ctx.data::<Access>().is_ok_and(|access| access.allows(Permission::Admin));
+        if admin { self.0.url.clone() } else { url_origin(&self.0.url) }
     }
     /// Whether bodies are signed (the secret itself is never shown).
     async fn has_secret(&self) -> bool {
@@ -277,4 +290,16 @@ pub struct ChannelTestResult {
     pub ok: bool,
     pub status: Option<i32>,
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_origin;
+
+    #[test]
+    fn a_url_shows_only_its_origin() {
+        assert_eq!(url_origin("https://hooks.slack.com/services/T0/B0/XYZ"), "https://hooks.slack.com/...");
+        assert_eq!(url_origin("http://127.0.0.1:9000/weir?token=abc"), "http://127.0.0.1:9000/...");
+        assert_eq!(url_origin("not a url"), "...");
+    }
 }
