@@ -186,7 +186,9 @@ async fn retention_task(store: Store, clock: SharedClock, days: u32, interval: D
                 let stopping = stop.clone();
                 let pass = retention::run(&store, days, clock.now(), retention::BATCH_SIZE, false, move || *stopping.borrow());
                 match pass.await {
-                    Ok(Some(report)) if report.raw_events > 0 => info!(removed = report.raw_events, cutoff = %report.cutoff, "raw event retention"),
+                    Ok(Some(report)) if report.raw_events > 0 || report.alerts > 0 => {
+                        info!(removed = report.raw_events, alerts = report.alerts, cutoff = %report.cutoff, "raw event retention")
+                    }
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "raw event retention failed"),
                 }

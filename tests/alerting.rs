@@ -11,6 +11,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use weir::alert::model::DeliveryStatus;
 
 const RULES: &str = r#"
 rules:
@@ -274,6 +275,42 @@ backend_tests! {
         assert_eq!(body["job"], json!({"namespace": "etl", "name": "build"}));
         assert_eq!(body["blocking_reasons"][0]["rule_id"], "has_rows");
         assert_eq!(body["tainted_outputs"], json!([{"namespace": "wh", "name": "report"}, {"namespace": "wh", "name": "report_archive"}]));
+    }
+
+    async fn retention_removes_alerts_whose_delivery_ended_and_keeps_pending_ones(app) {
+        let ok = Receiver::start(&[]).await;
+        setup(&app, &ok, "webhook", &["incident.opened"]).await;
+        // A second channel whose receiver keeps failing: its alert stays pending, retrying.
+        let failing = Receiver::start(&[]).await;
+        failing.set_default_status(503);
+        let channel = json!({"name": "flaky", "kind": "webhook", "url": failing.url(), "filter": {"events": ["incident.opened"]}});
+        app.query("mutation($c: ChannelInput!) { saveChannel(channel: $c) { name } }", json!({"c": channel})).await;
+        write_orders(&app, 5.0, 0).await;
+        ok.wait_for(1).await;
+        failing.wait_for(1).await;
+        let statuses = || async {
+            let mut s: Vec<DeliveryStatus> = app.store.deliveries(None, None, 10).await.expect("deliveries").into_iter().map(|d| d.status).collect();
+            s.sort_by_key(|status| status.as_str());
+            s
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while statuses().await != [DeliveryStatus::Delivered, DeliveryStatus::Pending] {
+            assert!(std::time::Instant::now() < deadline, "{:?}", statuses().await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // Alerts are queued on the wall clock; a month later both are past the period.
+        let later = chrono::Utc::now() + chrono::Duration::days(31);
+        let dry = weir::retention::run(&app.store, 30, later, 1, true, || false).await.expect("dry run").expect("on");
+        assert_eq!(dry.alerts, 1);
+        assert_eq!(statuses().await.len(), 2);
+        let report = weir::retention::run(&app.store, 30, later, 1, false, || false).await.expect("run").expect("on");
+        assert_eq!(report.alerts, 1);
+        assert!(report.to_string().ends_with("and 1 delivered or failed alerts queued before it"), "{report}");
+        assert_eq!(statuses().await, [DeliveryStatus::Pending]);
+        // Within the period nothing goes.
+        let now = weir::retention::run(&app.store, 30, chrono::Utc::now(), 1, false, || false).await.expect("run").expect("on");
+        assert_eq!(now.alerts, 0);
     }
 
     async fn a_subscription_over_a_real_websocket_receives_incident_changes(app) {
