@@ -33,8 +33,8 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Command::Rules(RulesCommand::Check { file }) => rules::check(&file).map(|summary| println!("{summary}")),
-        Command::Rules(RulesCommand::Apply { file, server, dry_run, author }) => {
-            rules::apply(&file, &server, dry_run, &author).await.map(|plan| println!("{plan}"))
+        Command::Rules(RulesCommand::Apply { file, server, dry_run, allow_empty, author }) => {
+            rules::apply(&file, &server, dry_run, allow_empty, &author).await.map(|plan| println!("{plan}"))
         }
         Command::Gate(_) => Ok(()),
         Command::Token(TokenCommand::Create { role, name, database }) => {

@@ -130,6 +130,55 @@ backend_tests! {
         ]));
     }
 
+    async fn an_empty_rules_file_deletes_every_rule_only_when_asked_to(app) {
+        apply(&app, RULES, false).await;
+        let apply_empty = |yaml: &'static str, allow: bool| {
+            let query = "mutation($y: String!, $a: Boolean!) { applyRules(yaml: $y, allowEmpty: $a) { deleted applied } }";
+            app.graphql(query, json!({"y": yaml, "a": allow}))
+        };
+        for empty in ["", "rules: []\n"] {
+            let response = apply_empty(empty, false).await;
+            assert_eq!(response["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{response}");
+            let message = response["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("would delete all 4 rules") && message.contains("allowEmpty"), "{message}");
+            assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"].as_array().map(Vec::len), Some(4));
+        }
+        // A dry run shows what it would do.
+        assert_eq!(apply(&app, "", true).await["deleted"].as_array().map(Vec::len), Some(4));
+        // Asked to, it does.
+        let response = apply_empty("", true).await;
+        assert_eq!(response["data"]["applyRules"]["deleted"].as_array().map(Vec::len), Some(4), "{response}");
+        assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"], json!([]));
+        // With no rules left, an empty file is no change, and no error.
+        let response = apply_empty("", false).await;
+        assert_eq!(response["data"]["applyRules"], json!({"deleted": [], "applied": true}), "{response}");
+    }
+
+    async fn weir_rules_apply_refuses_an_empty_file_unless_allow_empty(app) {
+        apply(&app, RULES, false).await;
+        let path = std::env::temp_dir().join(format!("weir-rules-{}.yaml", run_id()));
+        std::fs::write(&path, "rules: []\n").expect("write the rules file");
+        let run = |extra: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+                .args(["rules", "apply"])
+                .arg(&path)
+                .args(["--server", &app.base])
+                .args(extra)
+                .output()
+                .expect("run weir rules apply");
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        };
+        let (code, output) = run(&[]);
+        assert_eq!(code, Some(1), "{output}");
+        assert!(output.contains("would delete all 4 rules") && output.contains("--allow-empty"), "{output}");
+        assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"].as_array().map(Vec::len), Some(4));
+        let (code, output) = run(&["--allow-empty"]);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(code, Some(0), "{output}");
+        assert!(output.contains("0 created, 0 updated, 4 deleted, 0 unchanged (applied)"), "{output}");
+        assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"], json!([]));
+    }
+
     async fn a_bad_rules_file_changes_nothing_and_names_line_and_rule(app) {
         apply(&app, RULES, false).await;
         let bad = RULES.replace("max_age: 6h", "max_age: soonish").replace("op: \"<=\"", "op: \"=~\"");

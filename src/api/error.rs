@@ -199,7 +199,7 @@ impl From<crate::quality::manage::ManageError> for ApiError {
     fn from(e: crate::quality::manage::ManageError) -> Self {
         use crate::quality::manage::ManageError;
         match e {
-            ManageError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            ManageError::Invalid { .. } | ManageError::WouldDeleteAll(_) => ApiError::BadRequest(e.to_string()),
             ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
             ManageError::AlreadyExists(_) => ApiError::Conflict { path: "rule.id".into(), message: e.to_string() },
             ManageError::Store(e) => e.into(),

@@ -108,6 +108,10 @@ pub enum RulesCommand {
         /// Print what would change without changing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Apply a file that defines no rules even though it deletes every rule (refused
+        /// otherwise: an empty file is more often a mistake).
+        #[arg(long)]
+        allow_empty: bool,
         /// Recorded in each rule's history (default: $USER). With a token, the token's name
         /// is recorded instead.
         #[arg(long, env = "USER", default_value = "weir-cli")]

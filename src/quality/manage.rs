@@ -18,6 +18,13 @@ pub enum ManageError {
     NotFound(String),
     #[error("a rule with id `{0}` already exists; use updateRule")]
     AlreadyExists(String),
+    /// An empty rules file is more often a broken template or a wrong path than a wish to
+    /// delete every rule.
+    #[error(
+        "the rules file defines no rules, and applying it would delete all {0} rules; \
+         pass allowEmpty: true (weir rules apply --allow-empty) to delete them"
+    )]
+    WouldDeleteAll(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -75,8 +82,17 @@ pub struct RulesPlan {
 
 /// Makes the stored rules exactly `rules`: creates, updates, and deletes the ones missing
 /// from the file, in one transaction. Applying the same file twice changes nothing the second
-/// time; a dry run computes the same plan and rolls back.
-pub async fn apply_rules(store: &Store, rules: Vec<Rule>, dry_run: bool, author: &str, now: DateTime<Utc>) -> Result<RulesPlan, ManageError> {
+/// time; a dry run computes the same plan and rolls back. A file without rules that would
+/// delete some is refused unless `allow_empty` (a dry run shows the plan all the same).
+pub async fn apply_rules(
+    store: &Store,
+    rules: Vec<Rule>,
+    dry_run: bool,
+    allow_empty: bool,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<RulesPlan, ManageError> {
+    let file_is_empty = rules.is_empty();
     let tx = store.begin_write().await?;
     let mut existing: BTreeMap<String, RuleRecord> =
         tx.rules().await?.into_iter().map(|r| (r.definition.id.clone(), r)).collect();
@@ -92,6 +108,10 @@ pub async fn apply_rules(store: &Store, rules: Vec<Rule>, dry_run: bool, author:
     for id in existing.into_keys() {
         tx.delete_rule(&id, author, now).await?;
         plan.deleted.push(id);
+    }
+    if file_is_empty && !plan.deleted.is_empty() && !allow_empty && !dry_run {
+        tx.rollback().await?;
+        return Err(ManageError::WouldDeleteAll(plan.deleted.len()));
     }
     if dry_run {
         tx.rollback().await?;

@@ -56,13 +56,15 @@ impl QualityMutation {
         yaml: String,
         #[graphql(default = false)] dry_run: bool,
         author: Option<String>,
+        #[graphql(default = false)] allow_empty: bool,
     ) -> GqlResult<RulesPlanObject> {
         let state = state(ctx)?;
         let rules = parse_rules_file(&yaml).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             ApiError::BadRequest(format!("invalid rules file: {}", lines.join("; "))).into_graphql()
         })?;
-        let plan = manage::apply_rules(&state.store, rules, dry_run, &author_of(ctx, author), state.clock.now()).await.gql()?;
+        let author = author_of(ctx, author);
+        let plan = manage::apply_rules(&state.store, rules, dry_run, allow_empty, &author, state.clock.now()).await.gql()?;
         Ok(plan.into())
     }
 
