@@ -219,6 +219,37 @@ backend_tests! {
         assert!(again.iter().all(|a| a == &(201, "duplicate".to_string())), "{again:?}");
     }
 
+    async fn large_events_and_batches_are_parsed_and_stored_whole(app) {
+        // Above 256 KB a body is parsed and archived on a blocking thread: the same answers.
+        let wide = |name: &str| {
+            let names: Vec<String> = (0..6000).map(|c| format!("a_rather_long_column_name_{c}")).collect();
+            let columns: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "VARCHAR")).collect();
+            let mut out = dataset("big", name);
+            out["facets"]["schema"] = schema(&columns);
+            run_event("COMPLETE", "2024-05-01T10:00:00Z", &run_id(), ("big", name), vec![], vec![out])
+        };
+        let event = wide("wide_table");
+        assert!(event.to_string().len() > 300_000);
+        let response = app.post_event(&event).await;
+        assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap_or_default());
+        let data = app.query(r#"{ dataset(namespace: "big", name: "wide_table") { schema { name } } }"#, json!({})).await;
+        assert_eq!(data["dataset"]["schema"].as_array().map(Vec::len), Some(6000));
+
+        let batch = json!([wide("wide_a"), {"eventType": "COMPLETE"}, wide("wide_b")]);
+        let response = app.post_raw("/api/v1/lineage/batch", batch.to_string().into_bytes(), &[("content-type", "application/json")]).await;
+        let (status, body) = error_body(response).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["summary"], json!({"received": 3, "successful": 2, "failed": 1, "retriable": 0, "non_retriable": 1}));
+        assert_eq!(body["failed_events"][0]["index"], 1);
+        assert_eq!(app.store.raw_event_count().await.expect("count"), 3);
+        // A large body that is not JSON is still a 400 saying where.
+        let mut broken = event.to_string();
+        broken.truncate(400_000.min(broken.len() - 10));
+        let response = app.post_raw("/api/v1/lineage", broken.into_bytes(), &[("content-type", "application/json")]).await;
+        let (status, body) = error_body(response).await;
+        assert_eq!(status, 400, "{body}");
+    }
+
     async fn sloppy_but_real_client_output_is_accepted(app) {
         // What real emitters send: no eventType, no offset on eventTime, nanoseconds, a braced
         // run id, null inputs, facets without _producer, a custom facet, and Python's bare NaN.

@@ -61,11 +61,21 @@ impl Committer {
         self.submit(event, received_at).await?.wait().await
     }
 
+    /// Archives `event` (see [`Prepared`]) on the caller's thread, for
+    /// [`Committer::submit_prepared`]; a large event's caller runs this on a blocking thread.
+    pub fn prepare(&self, event: Event) -> Result<Prepared, IngestError> {
+        Prepared::new(event, &self.archiver)
+    }
+
     /// Queues `event` behind those already submitted; the ticket waits for its result. Events
     /// submitted one after the other are applied in that order. The event is archived here,
     /// on the caller's thread, so that the writer's thread only writes.
     pub async fn submit(&self, event: Event, received_at: DateTime<Utc>) -> Result<Ticket, IngestError> {
-        let event = Prepared::new(event, &self.archiver)?;
+        self.submit_prepared(self.prepare(event)?, received_at).await
+    }
+
+    /// [`Committer::submit`] for an event already archived.
+    pub async fn submit_prepared(&self, event: Prepared, received_at: DateTime<Utc>) -> Result<Ticket, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Pending { event, received_at, reply })

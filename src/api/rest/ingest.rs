@@ -12,19 +12,32 @@ use crate::api::body::read_body;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::ingest::committer::Ticket;
-use crate::ingest::{IngestError, IngestOutcome};
-use crate::openlineage::{Event, parse_batch, parse_event};
+use crate::ingest::{IngestError, IngestOutcome, Prepared};
+use crate::openlineage::{ParseError, parse_batch, parse_event};
 use crate::alert::notices;
 use crate::telemetry::metrics;
 
 /// Label of an event that was refused before it could be parsed.
 const UNPARSED: &str = "unknown";
 
-/// Ingests one parsed event, counting it by type and outcome and timing it.
-async fn ingest_counted(state: &AppState, event: Event) -> Result<IngestOutcome, IngestError> {
+/// Bodies above this are parsed and archived on a blocking thread: a few megabytes of JSON
+/// take tens of milliseconds, which on a runtime worker (two on a 2-core machine) would stall
+/// every other request that worker serves.
+const INLINE_BODY_BYTES: usize = 256 * 1024;
+
+/// Runs `work` here for a small body, on a blocking thread for a large one.
+async fn by_body_size<T: Send + 'static>(body_bytes: usize, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    if body_bytes <= INLINE_BODY_BYTES {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal("parsing a large body", e))
+}
+
+/// Ingests one archived event, counting it by type and outcome and timing it.
+async fn ingest_counted(state: &AppState, event: Prepared) -> Result<IngestOutcome, IngestError> {
     let started = Instant::now();
-    let label = metrics::event_type_label(&event);
-    match state.committer.submit(event, state.clock.now()).await {
+    let label = metrics::event_type_label(&event.event);
+    match state.committer.submit_prepared(event, state.clock.now()).await {
         Ok(ticket) => finish(state, label, started, ticket).await,
         Err(e) => Err(e),
     }
@@ -64,7 +77,9 @@ pub async fn post_event(
         e
     };
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await.map_err(rejected)?;
-    let event = parse_event(&bytes).map_err(|e| rejected(ApiError::from(e)))?;
+    let committer = state.committer.clone();
+    let parsed = by_body_size(bytes.len(), move || parse_event(&bytes).map(|event| committer.prepare(event))).await?;
+    let event = parsed.map_err(|e| rejected(ApiError::from(e)))??;
     let outcome = ingest_counted(&state, event).await?;
     let status = match outcome {
         IngestOutcome::Stored => "stored",
@@ -81,7 +96,13 @@ pub async fn post_batch(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let bytes = read_body(&headers, body, state.config.max_body_bytes).await?;
-    let events = parse_batch(&bytes)?;
+    let committer = state.committer.clone();
+    let events = by_body_size(bytes.len(), move || {
+        let events = parse_batch(&bytes)?;
+        let prepare = |event| (metrics::event_type_label(&event), committer.prepare(event));
+        Ok::<_, ParseError>(events.into_iter().map(|parsed| parsed.map(prepare)).collect::<Vec<_>>())
+    })
+    .await??;
     let received = events.len();
     let mut failed = Vec::new();
     let mut retriable = 0;
@@ -90,10 +111,12 @@ pub async fn post_batch(
     let mut submitted = Vec::with_capacity(received);
     for (index, parsed) in events.into_iter().enumerate() {
         match parsed {
-            Ok(event) => {
-                let label = metrics::event_type_label(&event);
+            Ok((label, prepared)) => {
                 let started = Instant::now();
-                let ticket = state.committer.submit(event, state.clock.now()).await;
+                let ticket = match prepared {
+                    Ok(event) => state.committer.submit_prepared(event, state.clock.now()).await,
+                    Err(e) => Err(e),
+                };
                 submitted.push((index, label, started, ticket));
             }
             Err(err) => {
