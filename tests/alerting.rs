@@ -313,6 +313,25 @@ backend_tests! {
         assert_eq!(now.alerts, 0);
     }
 
+    async fn an_unreachable_receiver_is_reported_without_its_url(app) {
+        app.query("mutation($y: String!) { applyRules(yaml: $y) { applied } }", json!({"y": RULES})).await;
+        // Nothing listens on port 1; the path stands for a Slack webhook's credential.
+        let channel = json!({"name": "gone", "kind": "slack", "url": "http://127.0.0.1:1/services/the-credential"});
+        app.query("mutation($c: ChannelInput!) { saveChannel(channel: $c) { name } }", json!({"c": channel})).await;
+        write_orders(&app, 5.0, 0).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let error = loop {
+            let deliveries = app.store.deliveries(None, None, 10).await.expect("deliveries");
+            if let Some(error) = deliveries.iter().find_map(|d| d.last_error.clone()) {
+                break error;
+            }
+            assert!(std::time::Instant::now() < deadline, "no attempt was recorded: {deliveries:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(error.starts_with("cannot reach receiver"), "{error}");
+        assert!(!error.contains("the-credential") && !error.contains("127.0.0.1:1"), "{error}");
+    }
+
     async fn a_subscription_over_a_real_websocket_receives_incident_changes(app) {
         setup(&app, &Receiver::start(&[]).await, "webhook", &[]).await;
         let url = format!("ws://{}/graphql/ws", app.addr);

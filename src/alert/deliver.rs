@@ -64,6 +64,9 @@ pub async fn send(client: &reqwest::Client, channel: &Channel, delivery_id: &str
             SendOutcome { ok, status: Some(status.as_u16()), error }
         }
         Err(e) => {
+            // Without the URL: the message is stored, shown to read tokens and logged, and a
+            // Slack webhook's URL is its credential.
+            let e = e.without_url();
             // reqwest's top-level message hides the cause (DNS, TLS, refused): show the chain.
             let mut message = format!("cannot reach receiver: {e}");
             let mut source = std::error::Error::source(&e);
