@@ -43,16 +43,22 @@ pub fn check(file: &Path) -> Result<String, String> {
     Ok(format!("{}: {count} rules, all valid", file.display()))
 }
 
-const APPLY: &str = "mutation($yaml: String!, $dryRun: Boolean!, $author: String, $allowEmpty: Boolean!) {
-  applyRules(yaml: $yaml, dryRun: $dryRun, author: $author, allowEmpty: $allowEmpty) { created updated deleted unchanged applied }
+const APPLY: &str = "mutation($yaml: String!, $dryRun: Boolean!, $author: String) {
+  applyRules(yaml: $yaml, dryRun: $dryRun, author: $author) { created updated deleted unchanged applied }
+}";
+
+/// [`APPLY`] with `allowEmpty`, sent only when asked for, so that servers from before the
+/// argument still take every other apply.
+const APPLY_ALLOWING_EMPTY: &str = "mutation($yaml: String!, $dryRun: Boolean!, $author: String) {
+  applyRules(yaml: $yaml, dryRun: $dryRun, author: $author, allowEmpty: true) { created updated deleted unchanged applied }
 }";
 
 /// Validates locally first (a bad file is never sent), then applies on the server in one
 /// transaction. Returns the plan as text.
 pub async fn apply(file: &Path, server: &ServerArgs, dry_run: bool, allow_empty: bool, author: &str) -> Result<String, String> {
     let (yaml, _) = read_valid(file)?;
-    let variables = json!({ "yaml": yaml, "dryRun": dry_run, "author": author, "allowEmpty": allow_empty });
-    let data = graphql(server, APPLY, variables)
+    let mutation = if allow_empty { APPLY_ALLOWING_EMPTY } else { APPLY };
+    let data = graphql(server, mutation, json!({ "yaml": yaml, "dryRun": dry_run, "author": author }))
         .await
         .map_err(|e| e.to_string())?;
     Ok(describe_plan(&data["applyRules"]))
