@@ -79,6 +79,9 @@ where
 {
     let batch = batch_size.max(1);
     let mut removed = 0;
+    if should_stop() {
+        return Ok(removed);
+    }
     loop {
         let deleted = delete(batch).await?;
         removed += deleted;

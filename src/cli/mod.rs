@@ -47,7 +47,7 @@ pub enum Command {
     /// Create, list and revoke API tokens (works on the database directly).
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Remove raw events older than the retention period.
+    /// Remove raw events, and alerts whose delivery ended, older than the retention period.
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// Read the raw-event archive (works on the database directly).
@@ -147,7 +147,8 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
-    /// Remove raw events older than the retention period now, in small batches.
+    /// Remove raw events, and alerts whose delivery ended, older than the retention period
+    /// now, in small batches.
     Run {
         #[command(flatten)]
         database: DatabaseArgs,

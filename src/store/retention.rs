@@ -50,7 +50,7 @@ impl Store {
         let ids: Vec<i64> = E::find()
             .select_only()
             .column(id)
-            .filter(condition)
+            .filter(condition.clone())
             .order_by_asc(id)
             .limit(limit)
             .into_tuple()
@@ -59,7 +59,8 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let deleted = E::delete_many().filter(id.is_in(ids)).exec(&self.db).await?;
+        // The condition again: a row may have changed since it was read.
+        let deleted = E::delete_many().filter(condition.add(id.is_in(ids))).exec(&self.db).await?;
         Ok(deleted.rows_affected)
     }
 }
