@@ -140,7 +140,7 @@ backend_tests! {
             let response = apply_empty(empty, false).await;
             assert_eq!(response["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{response}");
             let message = response["errors"][0]["message"].as_str().unwrap_or_default();
-            assert!(message.contains("would delete all 4 rules") && message.contains("allowEmpty"), "{message}");
+            assert!(message.contains("would delete every rule (4)") && message.contains("allowEmpty"), "{message}");
             assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"].as_array().map(Vec::len), Some(4));
         }
         // A dry run shows what it would do.
@@ -170,7 +170,7 @@ backend_tests! {
         };
         let (code, output) = run(&[]);
         assert_eq!(code, Some(1), "{output}");
-        assert!(output.contains("would delete all 4 rules") && output.contains("--allow-empty"), "{output}");
+        assert!(output.contains("would delete every rule (4)") && output.contains("--allow-empty"), "{output}");
         assert_eq!(app.query("{ rules { id } }", json!({})).await["rules"].as_array().map(Vec::len), Some(4));
         let (code, output) = run(&["--allow-empty"]);
         let _ = std::fs::remove_file(&path);

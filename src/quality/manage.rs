@@ -21,7 +21,7 @@ pub enum ManageError {
     /// An empty rules file is more often a broken template or a wrong path than a wish to
     /// delete every rule.
     #[error(
-        "the rules file defines no rules, and applying it would delete all {0} rules; \
+        "the rules file defines no rules, and applying it would delete every rule ({0}); \
          pass allowEmpty: true (weir rules apply --allow-empty) to delete them"
     )]
     WouldDeleteAll(usize),
@@ -96,6 +96,10 @@ pub async fn apply_rules(
     let tx = store.begin_write().await?;
     let mut existing: BTreeMap<String, RuleRecord> =
         tx.rules().await?.into_iter().map(|r| (r.definition.id.clone(), r)).collect();
+    if file_is_empty && !existing.is_empty() && !allow_empty && !dry_run {
+        tx.rollback().await?;
+        return Err(ManageError::WouldDeleteAll(existing.len()));
+    }
     let mut plan = RulesPlan::default();
     for rule in rules {
         let was_there = existing.remove(&rule.id).is_some();
@@ -108,10 +112,6 @@ pub async fn apply_rules(
     for id in existing.into_keys() {
         tx.delete_rule(&id, author, now).await?;
         plan.deleted.push(id);
-    }
-    if file_is_empty && !plan.deleted.is_empty() && !allow_empty && !dry_run {
-        tx.rollback().await?;
-        return Err(ManageError::WouldDeleteAll(plan.deleted.len()));
     }
     if dry_run {
         tx.rollback().await?;
