@@ -185,9 +185,9 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
     let reader_task = tokio::task::spawn_blocking(move || {
         let archiver = reader_archiver.as_ref();
         if is_array {
-            read_array(reader, batch_size, &tx, &display, archiver)
+            read_array(reader, &display, Chunker::new(batch_size, &tx, archiver))
         } else {
-            read_ndjson(reader, batch_size, &tx, &display, archiver)
+            read_ndjson(reader, &display, Chunker::new(batch_size, &tx, archiver))
         }
     });
 
@@ -308,16 +308,9 @@ fn first_significant_byte(reader: &mut BufReader<File>) -> std::io::Result<Optio
     }
 }
 
-fn read_ndjson(
-    mut reader: BufReader<File>,
-    batch_size: usize,
-    tx: &mpsc::Sender<Result<Chunk, String>>,
-    display: &str,
-    archiver: &Archiver,
-) -> Result<(), String> {
+fn read_ndjson(mut reader: BufReader<File>, display: &str, mut chunks: Chunker<'_>) -> Result<(), String> {
     let mut line = Vec::new();
     let mut number = 0usize;
-    let mut chunk = Chunk::with_capacity(batch_size);
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("cannot read {display}: {e}"))?;
@@ -328,70 +321,70 @@ fn read_ndjson(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if !push(&mut chunk, (number, n as u64, parse_event(&line)), batch_size, tx, archiver) {
+        if !chunks.push(number, n as u64, parse_event(&line)) {
             return Ok(());
         }
     }
-    send_rest(chunk, tx);
+    chunks.send_rest();
     Ok(())
 }
 
-fn read_array(
-    mut reader: BufReader<File>,
-    batch_size: usize,
-    tx: &mpsc::Sender<Result<Chunk, String>>,
-    display: &str,
-    archiver: &Archiver,
-) -> Result<(), String> {
+fn read_array(mut reader: BufReader<File>, display: &str, mut chunks: Chunker<'_>) -> Result<(), String> {
     let mut body = Vec::new();
     reader.read_to_end(&mut body).map_err(|e| format!("cannot read {display}: {e}"))?;
     let events = match parse_batch(&body) {
         Ok(events) => events,
         Err(e) => {
             let message = format!("{display} is not a JSON array of events: {e}");
-            let _ = tx.blocking_send(Err(message.clone()));
+            let _ = chunks.tx.blocking_send(Err(message.clone()));
             return Err(message);
         }
     };
     // The array is read whole; progress is spread evenly over its events.
     let count = events.len().max(1) as u64;
     let per_event = body.len() as u64 / count;
-    let mut chunk = Chunk::with_capacity(batch_size);
     for (index, parsed) in events.into_iter().enumerate() {
-        if !push(&mut chunk, (index + 1, per_event, parsed), batch_size, tx, archiver) {
+        if !chunks.push(index + 1, per_event, parsed) {
             return Ok(());
         }
     }
-    send_rest(chunk, tx);
+    chunks.send_rest();
     Ok(())
 }
 
-/// Adds a parsed line to `chunk` and sends the chunk once full. False when the importer has
-/// stopped listening (it stopped at a rejection): the reader stops too.
-/// The event is archived here, on the reader's thread, beside the parsing: the writer's thread
-/// then only writes.
-fn push(
-    chunk: &mut Chunk,
-    item: (usize, u64, Result<Event, ParseError>),
+/// Gathers the reader's parsed events into chunks of `batch_size` and sends each once full.
+/// Each event is archived here, on the reader's thread, beside the parsing: the writer's
+/// thread then only writes.
+struct Chunker<'a> {
+    chunk: Chunk,
     batch_size: usize,
-    tx: &mpsc::Sender<Result<Chunk, String>>,
-    archiver: &Archiver,
-) -> bool {
-    let (position, bytes, parsed) = item;
-    let prepared = parsed
-        .map_err(|e| e.to_string())
-        .and_then(|event| Prepared::new(event, archiver).map(Arc::new).map_err(|e| e.to_string()));
-    chunk.push((position, bytes, prepared));
-    if chunk.len() < batch_size {
-        return true;
-    }
-    let full = std::mem::replace(chunk, Chunk::with_capacity(batch_size));
-    tx.blocking_send(Ok(full)).is_ok()
+    tx: &'a mpsc::Sender<Result<Chunk, String>>,
+    archiver: &'a Archiver,
 }
 
-/// Sends the last, partly filled chunk.
-fn send_rest(chunk: Chunk, tx: &mpsc::Sender<Result<Chunk, String>>) {
-    if !chunk.is_empty() {
-        let _ = tx.blocking_send(Ok(chunk));
+impl<'a> Chunker<'a> {
+    fn new(batch_size: usize, tx: &'a mpsc::Sender<Result<Chunk, String>>, archiver: &'a Archiver) -> Self {
+        Chunker { chunk: Chunk::with_capacity(batch_size), batch_size, tx, archiver }
+    }
+
+    /// Adds the event at `position` (`bytes` of the file). False when the importer has
+    /// stopped listening (it stopped at a rejection): the reader stops too.
+    fn push(&mut self, position: usize, bytes: u64, parsed: Result<Event, ParseError>) -> bool {
+        let prepared = parsed
+            .map_err(|e| e.to_string())
+            .and_then(|event| Prepared::new(event, self.archiver).map(Arc::new).map_err(|e| e.to_string()));
+        self.chunk.push((position, bytes, prepared));
+        if self.chunk.len() < self.batch_size {
+            return true;
+        }
+        let full = std::mem::replace(&mut self.chunk, Chunk::with_capacity(self.batch_size));
+        self.tx.blocking_send(Ok(full)).is_ok()
+    }
+
+    /// Sends the last, partly filled chunk.
+    fn send_rest(self) {
+        if !self.chunk.is_empty() {
+            let _ = self.tx.blocking_send(Ok(self.chunk));
+        }
     }
 }
