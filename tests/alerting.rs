@@ -83,7 +83,7 @@ backend_tests! {
         report["facets"]["ownership"] = json!({"_producer": "x", "_schemaURL": "y", "owners": [{"name": "ana@example.com", "type": "USER"}]});
         app.ingest(&run_event("COMPLETE", "2024-05-01T00:10:00Z", &run_id(), ("etl", "build"), vec![input], vec![report])).await;
         let data = app
-            .query("{ incidents { edges { node { ruleId dataset { name } blastRadius { datasets { name } jobs { name } owners { name } } } } } }", json!({}))
+            .query("{ incidents { edges { node { ruleId dataset { name } blastRadius { datasets { name } jobs { name } owners { name } truncated } } } } }", json!({}))
             .await;
         let opened: Vec<&Value> = data["incidents"]["edges"].as_array().into_iter().flatten().map(|e| &e["node"]).filter(|n| n["ruleId"] == "has_rows").collect();
         assert_eq!(opened.len(), 1, "{data}");
@@ -91,6 +91,37 @@ backend_tests! {
         assert_eq!(opened[0]["blastRadius"]["datasets"], json!([{"name": "report"}]), "{data}");
         assert_eq!(opened[0]["blastRadius"]["jobs"], json!([{"name": "build"}]), "{data}");
         assert_eq!(opened[0]["blastRadius"]["owners"], json!([{"name": "ana@example.com"}]), "{data}");
+        assert_eq!(opened[0]["blastRadius"]["truncated"], false, "{data}");
+    }
+
+    async fn a_blast_radius_lists_the_nearest_500_nodes_and_says_it_is_cut(app) {
+        // `fan` turns `orders` into 300 datasets; `far` turns the first of them into 300
+        // more; `probe` reads `orders` and finds 5 rows. Downstream of `orders`: 3 jobs, 300
+        // near datasets and 300 far ones, 603 nodes. The walk keeps the nearest: every node
+        // up to the step that crosses 500, then that step's nodes of lowest id (first seen).
+        let receiver = Receiver::start(&[]).await;
+        setup(&app, &receiver, "webhook", &["incident.opened"]).await;
+        let near: Vec<Value> = (0..300).map(|i| dataset("wh", &format!("near_{i:03}"))).collect();
+        let far: Vec<Value> = (0..300).map(|i| dataset("wh", &format!("far_{i:03}"))).collect();
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:00:00Z", &run_id(), ("etl", "fan"), vec![dataset("wh", "orders")], near)).await;
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:01:00Z", &run_id(), ("etl", "far"), vec![dataset("wh", "near_000")], far)).await;
+        let mut input = dataset("wh", "orders");
+        input["inputFacets"] = json!({"inputStatistics": {"_producer": "x", "_schemaURL": "y", "rowCount": 5}});
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:02:00Z", &run_id(), ("etl", "probe"), vec![input], vec![])).await;
+
+        let data = app.query("{ incidents { edges { node { ruleId blastRadius { datasets { name } jobs { name } truncated } } } } }", json!({})).await;
+        let radius = &data["incidents"]["edges"][0]["node"]["blastRadius"];
+        assert_eq!(data["incidents"]["edges"][0]["node"]["ruleId"], "has_rows", "{data}");
+        assert_eq!(radius["truncated"], true);
+        assert_eq!(radius["jobs"], json!([{"name": "fan"}, {"name": "far"}, {"name": "probe"}]));
+        let names: Vec<&str> = radius["datasets"].as_array().into_iter().flatten().filter_map(|d| d["name"].as_str()).collect();
+        let expected: Vec<String> = (0..197).map(|i| format!("far_{i:03}")).chain((0..300).map(|i| format!("near_{i:03}"))).collect();
+        assert_eq!(names, expected);
+
+        // The alert carries the same cut radius, and says so.
+        let body = receiver.wait_for(1).await[0].json();
+        assert_eq!(body["blast_radius"]["truncated"], true);
+        assert_eq!(body["blast_radius"]["datasets"].as_array().map(Vec::len), Some(497));
     }
 
     async fn a_failing_block_rule_opens_one_incident_and_sends_one_signed_alert(app) {

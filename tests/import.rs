@@ -92,6 +92,7 @@ async fn downstream_of_a(url: &str) -> Vec<String> {
         direction: Direction::Downstream,
         depth: 20,
         as_of: None,
+        max_nodes: None,
     };
     let graph = lineage(&store.snapshot(), &query).await.expect("lineage");
     let mut ids: Vec<String> = graph.nodes.into_iter().map(|n| n.id).collect();

@@ -21,6 +21,13 @@ use crate::store::{Snapshot, Store, StoreError, WriteTx, reference};
 /// How far downstream the blast radius looks (job hops).
 const BLAST_RADIUS_DEPTH: u32 = 20;
 
+/// The most downstream datasets and jobs a blast radius lists, nearest first. The walk runs
+/// inside the ingest transaction over the database; unbounded, a failure near the sources of
+/// a large warehouse walked tens of thousands of nodes and stored megabytes with the incident,
+/// and the import rate fell as the graph grew. Past this, the incident says it is cut and the
+/// lineage query gives the whole downstream.
+pub const BLAST_RADIUS_MAX_NODES: usize = 500;
+
 /// An incident that changed, for notices after commit.
 #[derive(Debug, Clone)]
 pub struct IncidentChange {
@@ -63,12 +70,14 @@ pub async fn blast_radius(snapshot: &Snapshot<'_>, dataset: &crate::model::Datas
         direction: Direction::Downstream,
         depth: BLAST_RADIUS_DEPTH,
         as_of: None,
+        max_nodes: Some(BLAST_RADIUS_MAX_NODES),
     };
     let graph = match lineage::lineage(snapshot, &query).await {
         Ok(graph) => graph,
         Err(lineage::LineageError::NotFound(_)) => return Ok(radius),
         Err(lineage::LineageError::Store(e)) => return Err(e),
     };
+    radius.truncated = graph.truncated;
     // The owners of every node, read in a few queries rather than one per node: a radius
     // can hold hundreds of nodes, and it is computed inside the ingest transaction.
     let refs = |kind: NodeKind| -> Vec<(String, String)> {

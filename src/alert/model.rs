@@ -53,8 +53,12 @@ pub struct OwnerRef {
 pub struct BlastRadius {
     pub datasets: Vec<DatasetRef>,
     pub jobs: Vec<JobRef>,
-    /// Owners of the failing dataset and of everything downstream.
+    /// Owners of the failing dataset and of everything listed downstream.
     pub owners: Vec<OwnerRef>,
+    /// The walk stopped at [`BLAST_RADIUS_MAX_NODES`](crate::alert::incidents::BLAST_RADIUS_MAX_NODES):
+    /// more is downstream than is listed. Incidents stored before this existed read `false`.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

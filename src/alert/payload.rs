@@ -103,8 +103,9 @@ pub fn slack(payload: &Value) -> Value {
     }
     if let Some(radius) = payload.get("blast_radius") {
         let datasets = radius["datasets"].as_array().map_or(0, Vec::len);
+        let more = if radius["truncated"].as_bool() == Some(true) { " or more" } else { "" };
         let owners: Vec<&str> = radius["owners"].as_array().into_iter().flatten().filter_map(|o| o["name"].as_str()).collect();
-        details.push(format!("{datasets} downstream datasets; owners: {}", if owners.is_empty() { "none recorded".to_string() } else { owners.join(", ") }));
+        details.push(format!("{datasets}{more} downstream datasets; owners: {}", if owners.is_empty() { "none recorded".to_string() } else { owners.join(", ") }));
     }
     let text = std::iter::once(headline.clone()).chain(details.iter().cloned()).collect::<Vec<_>>().join("\n");
     json!({

@@ -29,6 +29,10 @@ pub struct LineageQuery {
     /// Job hops from the start node.
     pub depth: u32,
     pub as_of: Option<DateTime<Utc>>,
+    /// At most this many nodes besides the start: the walk stops there, keeping the nearest
+    /// (the step that crosses the bound keeps its nodes of lowest id), and the answer says it
+    /// was cut. `None` walks the whole depth.
+    pub max_nodes: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +53,8 @@ pub struct LineageEdge {
 pub struct LineageGraph {
     pub nodes: Vec<LineageNode>,
     pub edges: Vec<LineageEdge>,
+    /// The walk stopped at [`LineageQuery::max_nodes`]: more lies beyond these nodes.
+    pub truncated: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,26 +130,41 @@ pub(super) async fn walk(source: &impl GraphSource, start: Node, query: &Lineage
     // downstream, so BOTH returns ancestors and descendants, not siblings.
     let mut up_frontier = if query.direction.up() { vec![start] } else { vec![] };
     let mut down_frontier = if query.direction.down() { vec![start] } else { vec![] };
-    let mut up_seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
-    let mut down_seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
+    let mut up = Side { upstream: true, seen: FxHashSet::from_iter([start]) };
+    let mut down = Side { upstream: false, seen: FxHashSet::from_iter([start]) };
+    let mut budget = Budget { room: query.max_nodes, truncated: false };
     // From a job, its own inputs and outputs come free; each further job hop is two
     // expansions (dataset -> job -> dataset), so `depth` counts jobs beyond the start.
     if matches!(start, Node::Job(_)) {
-        up_frontier = step(source, &up_frontier, true, &mut up_seen, &mut edges).await?;
-        down_frontier = step(source, &down_frontier, false, &mut down_seen, &mut edges).await?;
+        up_frontier = step(source, &up_frontier, &mut up, &mut edges, &mut budget).await?;
+        down_frontier = step(source, &down_frontier, &mut down, &mut edges, &mut budget).await?;
     }
     for _ in 0..query.depth {
         if up_frontier.is_empty() && down_frontier.is_empty() {
             break;
         }
         for _ in 0..2 {
-            up_frontier = step(source, &up_frontier, true, &mut up_seen, &mut edges).await?;
-            down_frontier = step(source, &down_frontier, false, &mut down_seen, &mut edges).await?;
+            up_frontier = step(source, &up_frontier, &mut up, &mut edges, &mut budget).await?;
+            down_frontier = step(source, &down_frontier, &mut down, &mut edges, &mut budget).await?;
         }
     }
-    seen.extend(up_seen);
-    seen.extend(down_seen);
-    describe(source, seen, edges).await
+    seen.extend(up.seen);
+    seen.extend(down.seen);
+    let mut graph = describe(source, seen, edges).await?;
+    graph.truncated = budget.truncated;
+    Ok(graph)
+}
+
+/// One direction of a walk: which way it goes and the nodes it has reached.
+struct Side {
+    upstream: bool,
+    seen: FxHashSet<Node>,
+}
+
+/// How many more nodes a bounded walk may reach, and whether it has had to stop.
+struct Budget {
+    room: Option<usize>,
+    truncated: bool,
 }
 
 pub(super) async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, LineageError> {
@@ -176,25 +197,42 @@ fn split(nodes: impl IntoIterator<Item = Node>) -> (Vec<DatasetId>, Vec<JobId>) 
 }
 
 /// One expansion from `frontier` against the edge direction: upstream follows edges backwards
-/// (dataset <- job that wrote it; job <- datasets it read), downstream forwards.
+/// (dataset <- job that wrote it; job <- datasets it read), downstream forwards. Returns the
+/// nodes reached for the first time, within the budget.
 async fn step(
     source: &impl GraphSource,
     frontier: &[Node],
-    upstream: bool,
-    seen: &mut FxHashSet<Node>,
+    side: &mut Side,
     edges: &mut FxHashSet<(Node, Node)>,
+    budget: &mut Budget,
 ) -> Result<Vec<Node>, StoreError> {
-    if frontier.is_empty() {
+    if frontier.is_empty() || budget.room == Some(0) {
         return Ok(Vec::new());
     }
+    let upstream = side.upstream;
+    let found = source.edges_toward(frontier, upstream).await?;
     let mut next = Vec::new();
-    for (from, to) in source.edges_toward(frontier, upstream).await? {
+    let mut new: FxHashSet<Node> = FxHashSet::default();
+    for &(from, to) in &found {
         let there = if upstream { from } else { to };
-        edges.insert((from, to));
-        if seen.insert(there) {
+        if !side.seen.contains(&there) && new.insert(there) {
             next.push(there);
         }
     }
+    if let Some(room) = budget.room.as_mut() {
+        if next.len() > *room {
+            // Which nodes fit must not depend on the order the source returned edges in.
+            next.sort_unstable_by_key(|node| match *node {
+                Node::Dataset(d) => (0, d.0),
+                Node::Job(j) => (1, j.0),
+            });
+            next.truncate(*room);
+            budget.truncated = true;
+        }
+        *room -= next.len();
+    }
+    side.seen.extend(next.iter().copied());
+    edges.extend(found.into_iter().filter(|&(from, to)| side.seen.contains(if upstream { &from } else { &to })));
     Ok(next)
 }
 
@@ -224,5 +262,5 @@ async fn describe(
     ends.sort_unstable();
     let nodes: Vec<LineageNode> = described.into_iter().map(|(_, node)| node).collect();
     let edges = ends.into_iter().map(|(f, t)| LineageEdge { from: nodes[f].id.clone(), to: nodes[t].id.clone() }).collect();
-    Ok(LineageGraph { nodes, edges })
+    Ok(LineageGraph { nodes, edges, truncated: false })
 }

@@ -35,7 +35,7 @@ impl LineageQuery {
         let state = state(ctx)?;
         let depth = check_depth(depth, state.config.max_lineage_depth).gql()?;
         let start = parse_node_id(&node_id).map_err(|e| ApiError::BadRequest(e.to_string())).gql()?;
-        let query = Query { start, direction: direction.into(), depth, as_of };
+        let query = Query { start, direction: direction.into(), depth, as_of, max_nodes: None };
         let snapshot = state.store.snapshot();
         let graph = match query.as_of {
             None => state.lineage.lineage(&snapshot, &query).await,

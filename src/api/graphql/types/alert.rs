@@ -55,13 +55,18 @@ pub struct Owner {
     owns: ID,
 }
 
-/// Everything downstream of the failing dataset when the incident opened, and who owns it.
+/// What was downstream of the failing dataset when the incident opened, and who owns it: up to
+/// 500 datasets and jobs, the nearest first.
 #[derive(SimpleObject)]
 #[graphql(name = "BlastRadius")]
 pub struct BlastRadiusObject {
     datasets: Vec<DatasetRefObject>,
     jobs: Vec<JobRefObject>,
+    /// Owners of the failing dataset and of the datasets and jobs listed.
     owners: Vec<Owner>,
+    /// More was downstream than the 500 datasets and jobs listed; the `lineage` query gives
+    /// all of it.
+    truncated: bool,
 }
 
 #[derive(SimpleObject)]
@@ -112,6 +117,7 @@ impl IncidentObject {
                 .iter()
                 .map(|o| Owner { name: o.name.clone(), owner_type: o.owner_type.clone(), owns: ID(o.owns.clone()) })
                 .collect(),
+            truncated: r.truncated,
         }
     }
     async fn timeline(&self, ctx: &Context<'_>) -> GqlResult<Vec<TimelineObject>> {
