@@ -180,6 +180,28 @@ async fn stops_at_a_run_id_conflict_in_the_middle_of_a_transaction(backend: Back
     );
 }
 
+/// A namespace first named by an event that is then rejected is rolled back with it; the next
+/// event of the same transaction that names it must still store it (a transaction remembers
+/// the namespaces it has stored, and must forget those of a rolled-back event).
+async fn a_rejected_event_does_not_leave_its_namespace_remembered(backend: Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let events = good_events();
+    // Same run id as line 3, another job, in a namespace nothing else has named yet.
+    let mut conflict = events[2].clone();
+    conflict["job"]["namespace"] = "lonely".into();
+    let after = run_event("COMPLETE", "2024-05-01T12:00:00Z", &common::events::run_id(), ("lonely", "export"), vec![dataset("wh", "c")], vec![]);
+    let contents = [line(&events[0]), line(&events[1]), line(&events[2]), line(&conflict), line(&after)].join("\n");
+    let file = temp_file(&contents, "ndjson");
+    let out = import(&db.url, &file.0, &["--keep-going"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("4 ingested, 0 duplicates, 1 rejected"), "{stdout}");
+    let store = Store::connect(&db.url).await.expect("connect");
+    assert_eq!(store.namespaces().await.expect("namespaces"), ["etl", "lonely", "wh"]);
+}
+
 async fn imports_a_json_array(backend: Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -264,5 +286,6 @@ on_both_backends!(
     stops_at_a_rejected_event_without_keep_going,
     stops_at_a_run_id_conflict_in_the_middle_of_a_transaction,
     keep_going_imports_everything_valid,
+    a_rejected_event_does_not_leave_its_namespace_remembered,
     imports_a_json_array
 );
