@@ -97,6 +97,21 @@ pub struct DatasetState {
     pub last_writer_run_id: Option<String>,
 }
 
+impl DatasetState {
+    /// A dataset row as it is first inserted: no version, never written.
+    fn new(id: DatasetId) -> DatasetState {
+        DatasetState {
+            id,
+            schema_fields: None,
+            current_version_id: None,
+            current_version: None,
+            current_version_time: None,
+            last_written_at: None,
+            last_writer_run_id: None,
+        }
+    }
+}
+
 /// A run row as ingestion reads and writes it.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -124,6 +139,13 @@ struct LockedDataset {
     current_version_time: Option<DateTime<Utc>>,
     last_written_at: Option<DateTime<Utc>>,
     last_writer_run_id: Option<String>,
+}
+
+/// What [`WriteTx::insert_dataset`] found: the id of the row it inserted, or of the row
+/// another writer had inserted first.
+enum Inserted {
+    New(i64),
+    AlreadyThere(i64),
 }
 
 /// The dataset row matching `filter`, locked for update, with its current version read by a
@@ -419,7 +441,10 @@ impl WriteTx {
             None => {
                 let id = match self.alias_target(namespace, name).await? {
                     Some(found) => found.id,
-                    None => self.insert_dataset(namespace, name, now).await?.id,
+                    None => match self.insert_dataset(namespace, name, now).await? {
+                        Inserted::New(id) => return Ok(DatasetState::new(DatasetId(id))),
+                        Inserted::AlreadyThere(id) => id,
+                    },
                 };
                 locked_dataset(dataset::Column::Id.eq(id))
                     .one(&self.tx)
@@ -451,22 +476,28 @@ impl WriteTx {
     /// The id of the dataset an identity (or alias) names, created if it is new; the row is
     /// neither read whole nor locked (for references: column lineage inputs, test targets).
     pub async fn ensure_dataset_id(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<DatasetId, StoreError> {
-        let existing: Option<i64> = dataset::Entity::find()
+        let id = match self.dataset_id(namespace, name).await? {
+            Some(id) => id,
+            None => match self.alias_target(namespace, name).await? {
+                Some(found) => found.id,
+                None => match self.insert_dataset(namespace, name, now).await? {
+                    Inserted::New(id) | Inserted::AlreadyThere(id) => id,
+                },
+            },
+        };
+        Ok(DatasetId(id))
+    }
+
+    /// The id of the dataset with this identity (not an alias), without reading its row.
+    async fn dataset_id(&self, namespace: &str, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(dataset::Entity::find()
             .select_only()
             .column(dataset::Column::Id)
             .filter(dataset::Column::Namespace.eq(namespace))
             .filter(dataset::Column::Name.eq(name))
             .into_tuple()
             .one(&self.tx)
-            .await?;
-        let id = match existing {
-            Some(id) => id,
-            None => match self.alias_target(namespace, name).await? {
-                Some(found) => found.id,
-                None => self.insert_dataset(namespace, name, now).await?.id,
-            },
-        };
-        Ok(DatasetId(id))
+            .await?)
     }
 
     async fn alias_target(&self, namespace: &str, name: &str) -> Result<Option<dataset::Model>, StoreError> {
@@ -481,12 +512,14 @@ impl WriteTx {
         }
     }
 
+    /// Inserts a dataset row, or finds the one another writer inserted first (PostgreSQL: the
+    /// read waits for that writer to commit).
     async fn insert_dataset(
         &self,
         namespace: &str,
         name: &str,
         now: DateTime<Utc>,
-    ) -> Result<dataset::Model, StoreError> {
+    ) -> Result<Inserted, StoreError> {
         self.ensure_namespace(namespace, now).await?;
         let row = dataset::ActiveModel {
             namespace: Set(namespace.to_string()),
@@ -496,20 +529,23 @@ impl WriteTx {
             updated_at: Set(now),
             ..Default::default()
         };
-        dataset::Entity::insert(row)
+        // The new row's id comes back with the insert (`RETURNING`); a conflict returns none.
+        let inserted = dataset::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([dataset::Column::Namespace, dataset::Column::Name])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&self.tx)
-            .await?;
-        dataset::Entity::find()
-            .filter(dataset::Column::Namespace.eq(namespace))
-            .filter(dataset::Column::Name.eq(name))
-            .one(&self.tx)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("dataset {namespace}/{name} vanished")))
+            .exec(&self.tx)
+            .await;
+        match inserted {
+            Ok(done) => Ok(Inserted::New(done.last_insert_id)),
+            Err(sea_orm::DbErr::RecordNotInserted) => match self.dataset_id(namespace, name).await? {
+                Some(id) => Ok(Inserted::AlreadyThere(id)),
+                None => Err(StoreError::Corrupt(format!("dataset {namespace}/{name} vanished"))),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Marks datasets that an event named without changing them as updated now, in one
