@@ -124,6 +124,25 @@ backend_tests! {
         assert_eq!(body["blast_radius"]["datasets"].as_array().map(Vec::len), Some(497));
     }
 
+    async fn a_blast_radius_that_fills_500_exactly_still_says_more_is_downstream(app) {
+        // `fan` and `probe` read `orders` (2 nodes), `fan` writes 498 datasets (500 in all),
+        // and `far` reads one of those: the 501st node, one step past the bound.
+        let receiver = Receiver::start(&[]).await;
+        setup(&app, &receiver, "webhook", &["incident.opened"]).await;
+        let near: Vec<Value> = (0..498).map(|i| dataset("wh", &format!("near_{i:03}"))).collect();
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:00:00Z", &run_id(), ("etl", "fan"), vec![dataset("wh", "orders")], near)).await;
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:01:00Z", &run_id(), ("etl", "far"), vec![dataset("wh", "near_000")], vec![])).await;
+        let mut input = dataset("wh", "orders");
+        input["inputFacets"] = json!({"inputStatistics": {"_producer": "x", "_schemaURL": "y", "rowCount": 5}});
+        app.ingest(&run_event("COMPLETE", "2024-05-01T00:02:00Z", &run_id(), ("etl", "probe"), vec![input], vec![])).await;
+
+        let data = app.query("{ incidents { edges { node { blastRadius { datasets { name } jobs { name } truncated } } } } }", json!({})).await;
+        let radius = &data["incidents"]["edges"][0]["node"]["blastRadius"];
+        assert_eq!(radius["jobs"], json!([{"name": "fan"}, {"name": "probe"}]), "{data}");
+        assert_eq!(radius["datasets"].as_array().map(Vec::len), Some(498));
+        assert_eq!(radius["truncated"], true, "`far` is downstream and not listed");
+    }
+
     async fn a_failing_block_rule_opens_one_incident_and_sends_one_signed_alert(app) {
         let receiver = Receiver::start(&[]).await;
         setup(&app, &receiver, "webhook", &["incident.opened", "incident.resolved"]).await;

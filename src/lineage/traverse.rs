@@ -31,7 +31,8 @@ pub struct LineageQuery {
     pub as_of: Option<DateTime<Utc>>,
     /// At most this many nodes besides the start: the walk stops there, keeping the nearest
     /// (the step that crosses the bound keeps its nodes of lowest id), and the answer says it
-    /// was cut. `None` walks the whole depth.
+    /// was cut. Counted per direction: with `Both`, a node reached upstream and downstream
+    /// counts twice. `None` walks the whole depth.
     pub max_nodes: Option<usize>,
 }
 
@@ -206,7 +207,9 @@ async fn step(
     edges: &mut FxHashSet<(Node, Node)>,
     budget: &mut Budget,
 ) -> Result<Vec<Node>, StoreError> {
-    if frontier.is_empty() || budget.room == Some(0) {
+    // With no room left the step still runs: whether it finds anything new is what tells a
+    // walk that filled its bound exactly from one that was cut.
+    if frontier.is_empty() {
         return Ok(Vec::new());
     }
     let upstream = side.upstream;

@@ -529,7 +529,8 @@ impl WriteTx {
             updated_at: Set(now),
             ..Default::default()
         };
-        // The new row's id comes back with the insert (`RETURNING`); a conflict returns none.
+        // The new row's id comes with the insert (`RETURNING` on PostgreSQL, the connection's
+        // last row id on SQLite); a conflict inserts nothing and is reported as such.
         let inserted = dataset::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([dataset::Column::Namespace, dataset::Column::Name])
