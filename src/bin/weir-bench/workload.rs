@@ -208,15 +208,18 @@ impl Warehouse {
             .iter()
             .map(|&d| {
                 let ds = &self.datasets[d];
-                let mut facets = json!({});
+                let mut input = json!({ "namespace": ds.namespace, "name": ds.name, "facets": {} });
                 if end {
-                    // Great Expectations / dbt tests on what was read; 1 in 100 fails.
+                    // Great Expectations / dbt tests on what was read; 1 in 100 fails. An input
+                    // facet, where the spec and the dbt and GE integrations put it.
                     let assertions: Vec<Value> = ds.columns.iter().take(2).map(|(c, _)| {
                         json!({ "assertion": "not_null", "success": !rng.random_ratio(1, 100), "column": c })
                     }).collect();
-                    facets["dataQualityAssertions"] = with(facet("1-0-1/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet"), json!({ "assertions": assertions }));
+                    input["inputFacets"] = json!({
+                        "dataQualityAssertions": with(facet("1-1-0/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet"), json!({ "assertions": assertions })),
+                    });
                 }
-                json!({ "namespace": ds.namespace, "name": ds.name, "facets": facets })
+                input
             })
             .collect();
         let outputs: Vec<Value> = job
@@ -229,16 +232,19 @@ impl Warehouse {
                 let mut facets = json!({
                     "schema": with(facet("1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"), json!({ "fields": fields })),
                 });
+                // Spark puts `outputStatistics` in the output facets, as the spec says.
+                let mut output_facets = json!({});
                 if end {
                     facets["dataSource"] = with(facet("1-0-1/DatasourceDatasetFacet.json#/$defs/DatasourceDatasetFacet"), json!({ "name": ds.namespace, "uri": ds.namespace }));
                     let rows: u64 = if rng.random_ratio(1, 200) { 0 } else { rng.random_range(1_000..5_000_000) };
                     let column_metrics: serde_json::Map<String, Value> = ds.columns.iter().take(3).map(|(c, _)| {
                         (c.clone(), json!({ "nullCount": rng.random_range(0..100), "distinctCount": rng.random_range(1..rows.max(2)), "min": 0, "max": rng.random_range(1..100_000) }))
                     }).collect();
-                    facets["dataQualityMetrics"] = with(facet("1-0-2/DataQualityMetricsInputDatasetFacet.json#/$defs/DataQualityMetricsInputDatasetFacet"), json!({
+                    // Metrics of what was written: the dataset-facet form of `dataQualityMetrics`.
+                    facets["dataQualityMetrics"] = with(facet("1-0-0/DataQualityMetricsDatasetFacet.json#/$defs/DataQualityMetricsDatasetFacet"), json!({
                         "rowCount": rows, "bytes": rows * 120, "columnMetrics": column_metrics,
                     }));
-                    facets["outputStatistics"] = with(facet("1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet"), json!({ "rowCount": rows, "size": rows * 120, "fileCount": rng.random_range(1..64) }));
+                    output_facets["outputStatistics"] = with(facet("1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet"), json!({ "rowCount": rows, "size": rows * 120, "fileCount": rng.random_range(1..64) }));
                     // Column lineage for the first columns, from the job's first input.
                     let source = &self.datasets[job.inputs[0]];
                     let lineage: serde_json::Map<String, Value> = ds.columns.iter().take(3).enumerate().map(|(i, (c, _))| {
@@ -248,7 +254,7 @@ impl Warehouse {
                     }).collect();
                     facets["columnLineage"] = with(facet("1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"), json!({ "fields": lineage }));
                 }
-                json!({ "namespace": ds.namespace, "name": ds.name, "facets": facets })
+                json!({ "namespace": ds.namespace, "name": ds.name, "facets": facets, "outputFacets": output_facets })
             })
             .collect();
         json!({
