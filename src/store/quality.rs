@@ -169,15 +169,15 @@ impl Store {
 }
 
 impl WriteTx {
-    /// The stored rules, read once per transaction (see the `rules` field of [`WriteTx`]).
+    /// The stored rules, read once per transaction (see `TxMemo`).
     pub async fn rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
-        if let Some(rules) = self.rules.lock().ok().and_then(|memo| memo.clone()) {
+        if let Some(rules) = self.memo.lock().ok().and_then(|memo| memo.rules.clone()) {
             return Ok(rules);
         }
         let rows = rule::Entity::find().order_by_asc(rule::Column::Id).all(&self.tx).await?;
         let rules: Vec<RuleRecord> = rows.into_iter().map(rule_record).collect::<Result<_, _>>()?;
-        if let Ok(mut memo) = self.rules.lock() {
-            *memo = Some(rules.clone());
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.rules = Some(rules.clone());
         }
         Ok(rules)
     }
@@ -259,8 +259,8 @@ impl WriteTx {
         author: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if let Ok(mut memo) = self.rules.lock() {
-            *memo = None;
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.rules = None;
         }
         rule_change::ActiveModel {
             rule_id: Set(id.to_string()),

@@ -32,14 +32,9 @@ pub struct WriteTx {
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// The latest results this transaction (not an enclosing one) recorded.
     pub(super) recorded: super::recorded_checks::RecordedChecks,
-    /// The rules as this transaction last read them, shared with its savepoints: every event
-    /// of a group commit evaluates the same rules, and each read them twice (the rules and the
-    /// gate). Changing a rule through this transaction forgets them.
-    pub(super) rules: RulesMemo,
-    /// Namespaces this transaction has made sure exist, shared with its savepoints: the events
-    /// of a group commit name the same few namespaces, and each name cost an insert round trip
-    /// per dataset and job (three an event). Forgotten when a savepoint rolls back.
-    namespaces: NamespacesMemo,
+    /// What this transaction has learnt and need not ask again, shared with its savepoints
+    /// (see [`TxMemo`]).
+    pub(super) memo: std::sync::Arc<std::sync::Mutex<TxMemo>>,
     /// Whether this transaction or one of its savepoints added or retired lineage edges: its
     /// commit then gives them the graph's next generation (see [`WriteTx::commit`]).
     graph_changed: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -50,11 +45,18 @@ pub struct WriteTx {
 /// The `generation` of an edge row changed by a transaction that has not committed yet.
 const PENDING_GENERATION: i64 = -1;
 
-/// See [`WriteTx::rules`] (the field).
-pub(super) type RulesMemo = std::sync::Arc<std::sync::Mutex<Option<Vec<crate::quality::records::RuleRecord>>>>;
-
-/// See [`WriteTx::namespaces`] (the field).
-type NamespacesMemo = std::sync::Arc<std::sync::Mutex<rustc_hash::FxHashSet<String>>>;
+/// What a write transaction remembers across the events of a group commit, each applied in a
+/// savepoint of its own. A savepoint that rolls back makes it forget everything, since what
+/// it read may have included its own changes, now undone.
+#[derive(Default)]
+pub(super) struct TxMemo {
+    /// The rules as last read: every event evaluates the same rules, and each read them twice
+    /// (the rules and the gate). Changing a rule through this transaction forgets them.
+    pub(super) rules: Option<Vec<crate::quality::records::RuleRecord>>,
+    /// Namespaces made sure to exist: the events name the same few namespaces, and each name
+    /// cost an insert round trip per dataset and job (three an event).
+    namespaces: rustc_hash::FxHashSet<String>,
+}
 
 /// The raw event as it is archived.
 pub struct InsertedRaw<'a> {
@@ -262,8 +264,7 @@ impl Store {
             tx,
             _turn: turn,
             recorded: Default::default(),
-            rules: Default::default(),
-            namespaces: Default::default(),
+            memo: Default::default(),
             graph_changed: Default::default(),
             nested: false,
         })
@@ -307,14 +308,9 @@ impl WriteTx {
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        // A savepoint shares the rules it read with its transaction; what it read may have
-        // included its own changes, now undone.
-        if let Ok(mut memo) = self.rules.lock() {
-            *memo = None;
-        }
-        // Namespaces it inserted are gone again; which, the memo does not know.
-        if let Ok(mut memo) = self.namespaces.lock() {
-            memo.clear();
+        // A savepoint shares its memo with its transaction (see `TxMemo`).
+        if let Ok(mut memo) = self.memo.lock() {
+            *memo = TxMemo::default();
         }
         self.tx.rollback().await?;
         Ok(())
@@ -330,8 +326,7 @@ impl WriteTx {
             tx: TransactionTrait::begin(&self.tx).await?,
             _turn: None,
             recorded: Default::default(),
-            rules: self.rules.clone(),
-            namespaces: self.namespaces.clone(),
+            memo: self.memo.clone(),
             graph_changed: self.graph_changed.clone(),
             nested: true,
         })
@@ -360,7 +355,7 @@ impl WriteTx {
     }
 
     pub async fn ensure_namespace(&self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        if self.namespaces.lock().is_ok_and(|known| known.contains(name)) {
+        if self.memo.lock().is_ok_and(|memo| memo.namespaces.contains(name)) {
             return Ok(());
         }
         let row = namespace::ActiveModel {
@@ -372,8 +367,8 @@ impl WriteTx {
             .on_conflict(OnConflict::column(namespace::Column::Name).do_nothing().to_owned())
             .exec_without_returning(&self.tx)
             .await?;
-        if let Ok(mut known) = self.namespaces.lock() {
-            known.insert(name.to_string());
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.namespaces.insert(name.to_string());
         }
         Ok(())
     }
