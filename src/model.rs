@@ -167,13 +167,13 @@ impl Direction {
     }
 }
 
-/// One dataset a run read or wrote, with the input/output facets reported for it.
+/// One dataset a run read or wrote. The input/output facets reported for it are not kept
+/// here: what Weir reads from them is stored as observations, and the raw archive keeps them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunIo {
     pub run_id: String,
     pub dataset_id: DatasetId,
     pub direction: Direction,
-    pub facets: Value,
     pub first_seen: DateTime<Utc>,
 }
 

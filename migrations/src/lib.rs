@@ -18,6 +18,7 @@ mod m20261127_000013_metric_reports;
 mod m20261127_000014_unused_check_indexes;
 mod m20261127_000015_ownership_columns;
 mod m20261127_000016_archive_dictionaries;
+mod m20261128_000017_run_io_without_facets;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_unused_check_indexes::Migration),
             Box::new(m20261127_000015_ownership_columns::Migration),
             Box::new(m20261127_000016_archive_dictionaries::Migration),
+            Box::new(m20261128_000017_run_io_without_facets::Migration),
         ]
     }
 }

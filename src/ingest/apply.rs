@@ -235,11 +235,7 @@ async fn datasets(
         arrived.write = direction == Direction::Output && run_ended;
         ctx.touch(id, arrived);
         if let Some(run_id) = evidence.run_id {
-            let facets = match direction {
-                Direction::Input => &dataset.input_facets,
-                Direction::Output => &dataset.output_facets,
-            };
-            run_io.record(run_id, id, direction, facets, version_id, evidence.at);
+            run_io.record(run_id, id, direction, version_id, evidence.at);
         }
         if direction == Direction::Output {
             column_lineage(ctx, id, dataset).await?;

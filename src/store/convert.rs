@@ -83,7 +83,6 @@ impl From<run_io::Model> for RunIo {
             run_id: r.run_id,
             dataset_id: DatasetId(r.dataset_id),
             direction: Direction::parse(&r.direction),
-            facets: r.facets,
             first_seen: r.first_seen,
         }
     }

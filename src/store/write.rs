@@ -196,20 +196,19 @@ impl RunIoRows {
         self.rows.iter().map(|r| (DatasetId(r.dataset_id), Direction::parse(&r.direction))).collect()
     }
 
-    /// Records that the run read or wrote a dataset, merging the facets it reported.
-    pub fn record(&mut self, run_id: &str, dataset_id: DatasetId, direction: Direction, facets: &serde_json::Map<String, Value>, version_id: Option<i64>, seen: DateTime<Utc>) {
+    /// Records that the run read or wrote a dataset (a version of it, when known) at `seen`.
+    pub fn record(&mut self, run_id: &str, dataset_id: DatasetId, direction: Direction, version_id: Option<i64>, seen: DateTime<Utc>) {
         let existing = self.rows.iter().position(|r| r.dataset_id == dataset_id.0 && r.direction == direction.as_str());
         let index = match existing {
             Some(index) => {
                 let found = &mut self.rows[index];
-                let facets_changed = merge_facets(&mut found.facets, facets);
                 let before = (found.first_seen, found.last_seen, found.dataset_version_id);
                 found.first_seen = found.first_seen.min(seen);
                 found.last_seen = found.last_seen.max(seen);
                 if version_id.is_some() {
                     found.dataset_version_id = version_id;
                 }
-                if !facets_changed && before == (found.first_seen, found.last_seen, found.dataset_version_id) {
+                if before == (found.first_seen, found.last_seen, found.dataset_version_id) {
                     return;
                 }
                 index
@@ -221,7 +220,6 @@ impl RunIoRows {
                     dataset_id: dataset_id.0,
                     direction: direction.as_str().to_string(),
                     dataset_version_id: version_id,
-                    facets: Value::Object(facets.clone()),
                     first_seen: seen,
                     last_seen: seen,
                 });
@@ -725,7 +723,7 @@ impl WriteTx {
             run_io::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([C::RunId, C::DatasetId, C::Direction])
-                        .update_columns([C::Facets, C::FirstSeen, C::LastSeen, C::DatasetVersionId])
+                        .update_columns([C::FirstSeen, C::LastSeen, C::DatasetVersionId])
                         .to_owned(),
                 )
                 .exec_without_returning(&self.tx)
@@ -1023,19 +1021,17 @@ mod tests {
 
     #[test]
     fn run_io_rows_mark_only_what_changed_for_saving() {
-        let facets = |v: i64| serde_json::Map::from_iter([("rows".to_string(), serde_json::json!(v))]);
         let mut rows = RunIoRows::none();
-        rows.record("r", DatasetId(1), Direction::Input, &facets(1), None, at(1));
-        rows.record("r", DatasetId(2), Direction::Output, &facets(1), Some(7), at(1));
+        rows.record("r", DatasetId(1), Direction::Input, None, at(1));
+        rows.record("r", DatasetId(2), Direction::Output, Some(7), at(1));
         assert_eq!(rows.changed, vec![0, 1]);
         rows.changed.clear();
 
-        // The COMPLETE repeats the input as it was and reports new output facets, later.
-        rows.record("r", DatasetId(1), Direction::Input, &facets(1), None, at(1));
+        // The COMPLETE repeats the input as it was and reports the output again, later.
+        rows.record("r", DatasetId(1), Direction::Input, None, at(1));
         assert!(rows.changed.is_empty());
-        rows.record("r", DatasetId(2), Direction::Output, &facets(2), None, at(2));
+        rows.record("r", DatasetId(2), Direction::Output, None, at(2));
         assert_eq!(rows.changed, vec![1]);
-        assert_eq!(rows.rows[1].facets["rows"], 2);
         assert_eq!((rows.rows[1].first_seen, rows.rows[1].last_seen, rows.rows[1].dataset_version_id), (at(1), at(2), Some(7)));
         assert_eq!(rows.pairs(), vec![(DatasetId(1), Direction::Input), (DatasetId(2), Direction::Output)]);
     }

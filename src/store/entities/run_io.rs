@@ -10,8 +10,6 @@ pub struct Model {
     pub dataset_id: i64,
     pub direction: String,
     pub dataset_version_id: Option<i64>,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub facets: Json,
     pub first_seen: DateTimeUtc,
     pub last_seen: DateTimeUtc,
 }
