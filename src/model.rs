@@ -49,8 +49,9 @@ pub struct Dataset {
     pub name: String,
     /// Latest value of every dataset facet ever reported, merged by facet name.
     pub facets: Value,
-    /// The `fields` of the latest schema facet, as received.
-    pub schema_fields: Option<Value>,
+    /// The version whose schema (`fields` as received) is the current one: the latest version
+    /// that carried a schema. Not always the current version, which may carry none.
+    pub schema_version_id: Option<i64>,
     pub current_version_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

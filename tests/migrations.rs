@@ -1,6 +1,7 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
-//! ownership facets copied into their own columns by 000015).
+//! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
+//! into a version pointer by 000018).
 
 mod common;
 
@@ -79,6 +80,29 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
             .values_panic(["wh".into(), name.into(), facets.into(), t0.into(), t0.into()]);
         conn.execute(&insert).await.expect("insert an old row");
     }
+    // Dataset 3 has a schema copy (`schema_fields`, replaced by a version pointer in 000018)
+    // equal to its first version's, not to the newest one with a schema (as after a late event
+    // about an older version): the pointer goes to the version with the same fields.
+    let fields = |names: &[&str]| serde_json::Value::Array(names.iter().map(|n| serde_json::json!({"name": n, "type": "TEXT"})).collect());
+    let mut insert = Query::insert();
+    insert
+        .into_table("datasets")
+        .columns(["namespace", "name", "facets", "schema_fields", "current_version_id", "created_at", "updated_at"])
+        .values_panic(["wh".into(), "versioned".into(), serde_json::json!({}).into(), fields(&["id"]).into(), 3.into(), t0.into(), t0.into()]);
+    conn.execute(&insert).await.expect("insert a dataset with a schema copy");
+    let versions = [
+        ("s:first", Some(fields(&["id"]))),
+        ("s:second", Some(fields(&["id", "email"]))),
+        ("v:3", None),
+    ];
+    for (i, (version, schema)) in versions.into_iter().enumerate() {
+        let mut insert = Query::insert();
+        insert
+            .into_table("dataset_versions")
+            .columns(["dataset_id", "version", "schema_fields", "created_at"])
+            .values_panic([3.into(), version.into(), schema.into(), (t0 + Duration::hours(i as i64)).into()]);
+        conn.execute(&insert).await.expect("insert an old version");
+    }
     conn.close().await.expect("close");
 
     let store = Store::connect(&db.url).await.expect("connect the store");
@@ -133,6 +157,18 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
     assert_eq!(jobs.get(&("wh".to_string(), "owned_job".to_string())), Some(&owners));
     let times: Vec<DateTime<Utc>> = store.metrics_of(DatasetId(1), 100).await.expect("metrics").iter().map(|m| m.observed_at).collect();
     assert_eq!(times[3..], [t0; 4]);
+
+    // The schema copy became a pointer to the version that carries it; schema rules see the
+    // same schema.
+    let datasets = store.datasets_by_ids(&[DatasetId(1), DatasetId(3)]).await.expect("datasets");
+    let pointers: Vec<_> = datasets.iter().map(|d| (d.id, d.schema_version_id)).collect();
+    assert_eq!(pointers, [(DatasetId(1), None), (DatasetId(3), Some(1))]);
+    let needs = EvidenceNeeds { schema: true, ..Default::default() };
+    let tx = store.begin_write().await.expect("begin");
+    let evidence: Evidence = tx.evidence(DatasetId(3), &needs, t0 + Duration::hours(3), None).await.expect("evidence");
+    tx.rollback().await.expect("rollback");
+    let names = |columns: &Option<Vec<weir::quality::evaluate::Column>>| columns.iter().flatten().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&evidence.schema), ["id"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,9 +181,10 @@ async fn postgres_old_data_reads_the_same_after_the_upgrade() {
     old_data_reads_the_same_after_the_upgrade(common::Backend::Postgres).await;
 }
 
-/// The newest migration can be undone and done again, keeping the rows it does not drop
-/// (000017 drops `run_io.facets`; going down brings the column back as `{}`).
-async fn the_newest_migration_goes_down_and_up_again(backend: common::Backend) {
+/// The newest migrations can be undone and done again, keeping what they do not drop:
+/// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
+/// dataset's schema copy into a version pointer (and back).
+async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
         return;
@@ -155,34 +192,47 @@ async fn the_newest_migration_goes_down_and_up_again(backend: common::Backend) {
     let t0 = common::start_of_test_time();
     let conn = Database::connect(&db.url).await.expect("connect");
     Migrator::up(&conn, None).await.expect("every migration");
-    let mut insert = Query::insert();
-    insert
-        .into_table("run_io")
-        .columns(["run_id", "dataset_id", "direction", "first_seen", "last_seen"])
-        .values_panic(["run-a".into(), 1.into(), "INPUT".into(), t0.into(), t0.into()]);
-    conn.execute(&insert).await.expect("insert a run_io row");
+    let schema = serde_json::json!([{"name": "id", "type": "BIGINT"}]);
+    let rows: [(&str, Vec<&str>, Vec<sea_orm::Value>); 3] = [
+        ("run_io", vec!["run_id", "dataset_id", "direction", "first_seen", "last_seen"], vec!["run-a".into(), 1.into(), "INPUT".into(), t0.into(), t0.into()]),
+        ("dataset_versions", vec!["dataset_id", "version", "schema_fields", "created_at"], vec![1.into(), "s:one".into(), schema.clone().into(), t0.into()]),
+        ("datasets", vec!["namespace", "name", "facets", "schema_version_id", "created_at", "updated_at"], vec!["wh".into(), "t".into(), serde_json::json!({}).into(), 1.into(), t0.into(), t0.into()]),
+    ];
+    for (table, columns, values) in rows {
+        let mut insert = Query::insert();
+        insert.into_table(table).columns(columns).values_panic(values.into_iter().map(sea_orm::sea_query::Expr::val));
+        conn.execute(&insert).await.expect("insert a row");
+    }
+    let text = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .expect("read a restored column")
+                .map(|row| row.try_get::<String>("", "t").expect("text"))
+        }
+    };
 
-    Migrator::down(&conn, Some(1)).await.expect("000017 down");
-    let facets = conn
-        .query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), r#"SELECT CAST("facets" AS TEXT) AS f FROM "run_io""#))
-        .await
-        .expect("read the restored column")
-        .map(|row| row.try_get::<String>("", "f").expect("text"));
-    assert_eq!(facets.as_deref(), Some("{}"));
+    Migrator::down(&conn, Some(2)).await.expect("000018 and 000017 down");
+    assert_eq!(text(r#"SELECT CAST("facets" AS TEXT) AS t FROM "run_io""#).await.as_deref(), Some("{}"));
+    let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 up again");
+    Migrator::up(&conn, None).await.expect("000017 and 000018 up again");
     conn.close().await.expect("close");
     let store = Store::connect(&db.url).await.expect("connect the store");
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
+    let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");
+    assert_eq!(datasets.iter().map(|d| d.schema_version_id).collect::<Vec<_>>(), [Some(1)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_the_newest_migration_goes_down_and_up_again() {
-    the_newest_migration_goes_down_and_up_again(common::Backend::Sqlite).await;
+async fn sqlite_the_newest_migrations_go_down_and_up_again() {
+    the_newest_migrations_go_down_and_up_again(common::Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_the_newest_migration_goes_down_and_up_again() {
-    the_newest_migration_goes_down_and_up_again(common::Backend::Postgres).await;
+async fn postgres_the_newest_migrations_go_down_and_up_again() {
+    the_newest_migrations_go_down_and_up_again(common::Backend::Postgres).await;
 }

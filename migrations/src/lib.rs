@@ -19,6 +19,7 @@ mod m20261127_000014_unused_check_indexes;
 mod m20261127_000015_ownership_columns;
 mod m20261127_000016_archive_dictionaries;
 mod m20261128_000017_run_io_without_facets;
+mod m20261128_000018_dataset_schema_pointer;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_ownership_columns::Migration),
             Box::new(m20261127_000016_archive_dictionaries::Migration),
             Box::new(m20261128_000017_run_io_without_facets::Migration),
+            Box::new(m20261128_000018_dataset_schema_pointer::Migration),
         ]
     }
 }

@@ -328,16 +328,17 @@ async fn record_version(
         return Ok(state.current_version_id);
     }
     let schema = dataset.facets.get("schema").and_then(|s| s.get("fields")).cloned();
+    let carries_schema = schema.is_some();
     let id = tx
-        .insert_version(state.id, &key, schema_hash.as_deref(), schema.clone(), evidence.run_id, evidence.at)
+        .insert_version(state.id, &key, schema_hash.as_deref(), schema, evidence.run_id, evidence.at)
         .await?;
     // A late event about an older version goes into history, not on top.
     if state.current_version_time.is_none_or(|t| evidence.at >= t) {
         state.current_version_id = Some(id);
         state.current_version = Some(key);
         state.current_version_time = Some(evidence.at);
-        if schema.is_some() {
-            state.schema_fields = schema;
+        if carries_schema {
+            state.schema_version_id = Some(id);
         }
     }
     Ok(Some(id))

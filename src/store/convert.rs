@@ -17,7 +17,7 @@ impl From<dataset::Model> for Dataset {
             namespace: r.namespace,
             name: r.name,
             facets: r.facets,
-            schema_fields: r.schema_fields,
+            schema_version_id: r.schema_version_id,
             current_version_id: r.current_version_id,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::entities::{dataset, graph_state, job, lineage_edge};
+use super::entities::{dataset, dataset_version, graph_state, job, lineage_edge};
 use super::in_list;
 use super::{Snapshot, StoreError};
-use crate::model::{Dataset, DatasetId, Direction, Edge, EdgeChange, Job, JobId, NamedDataset};
+use crate::model::{Dataset, DatasetId, DatasetVersion, Direction, Edge, EdgeChange, Job, JobId, NamedDataset};
 
 fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
     match as_of {
@@ -32,6 +32,10 @@ impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         self.rows_by_ids::<dataset::Entity, _>(dataset::Column::Id, &ids).await
+    }
+
+    pub async fn versions_by_ids(&self, ids: &[i64]) -> Result<Vec<DatasetVersion>, StoreError> {
+        self.rows_by_ids::<dataset_version::Entity, _>(dataset_version::Column::Id, ids).await
     }
 
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {

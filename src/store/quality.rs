@@ -381,15 +381,31 @@ impl WriteTx {
     ) -> Result<(), StoreError> {
         match as_of {
             None => {
-                let Some(found) = dataset::Entity::find_by_id(dataset.0).one(&self.tx).await? else {
+                // Only these columns: the whole row would decode the dataset's facets for nothing.
+                type Pointers = (Option<DateTime<Utc>>, Option<i64>, Option<i64>);
+                let found: Option<Pointers> = dataset::Entity::find_by_id(dataset.0)
+                    .select_only()
+                    .columns([dataset::Column::LastWrittenAt, dataset::Column::SchemaVersionId, dataset::Column::CurrentVersionId])
+                    .into_tuple()
+                    .one(&self.tx)
+                    .await?;
+                let Some((last_written_at, schema_version_id, current_version_id)) = found else {
                     return Ok(());
                 };
-                evidence.last_written_at = found.last_written_at;
+                evidence.last_written_at = last_written_at;
                 if !schema {
                     return Ok(());
                 }
-                evidence.schema = found.schema_fields.as_ref().map(columns_of);
-                if let Some(current) = found.current_version_id {
+                if let Some(id) = schema_version_id {
+                    let fields: Option<Option<serde_json::Value>> = dataset_version::Entity::find_by_id(id)
+                        .select_only()
+                        .column(dataset_version::Column::SchemaFields)
+                        .into_tuple()
+                        .one(&self.tx)
+                        .await?;
+                    evidence.schema = fields.flatten().as_ref().map(columns_of);
+                }
+                if let Some(current) = current_version_id {
                     let previous = dataset_version::Entity::find()
                         .filter(dataset_version::Column::DatasetId.eq(dataset.0))
                         .filter(dataset_version::Column::Id.ne(current))

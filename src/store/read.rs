@@ -101,6 +101,11 @@ impl Store {
         self.snapshot().datasets_by_ids(ids).await
     }
 
+    /// Dataset versions by id (a dataset's schema is its `schema_version_id`'s).
+    pub async fn versions_by_ids(&self, ids: &[i64]) -> Result<Vec<DatasetVersion>, StoreError> {
+        self.snapshot().versions_by_ids(ids).await
+    }
+
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
         self.snapshot().jobs_by_ids(ids).await
     }

@@ -88,10 +88,9 @@ pub struct JobState {
 #[derive(Debug, Clone)]
 pub struct DatasetState {
     pub id: DatasetId,
-    /// A schema to store as the current one; `None` leaves the stored one as it is (it is not
-    /// read: a schema of dozens of columns decoded for every dataset of every event, to be
-    /// written back unchanged, was a visible share of ingestion).
-    pub schema_fields: Option<Value>,
+    /// A version whose schema becomes the current one; `None` leaves the stored one as it is
+    /// (it is not read: nothing in ingestion needs it).
+    pub schema_version_id: Option<i64>,
     pub current_version_id: Option<i64>,
     pub current_version: Option<String>,
     pub current_version_time: Option<DateTime<Utc>>,
@@ -104,7 +103,7 @@ impl DatasetState {
     fn new(id: DatasetId) -> DatasetState {
         DatasetState {
             id,
-            schema_fields: None,
+            schema_version_id: None,
             current_version_id: None,
             current_version: None,
             current_version_time: None,
@@ -457,7 +456,7 @@ impl WriteTx {
         }
         Ok(DatasetState {
             id: DatasetId(found.id),
-            schema_fields: None,
+            schema_version_id: None,
             current_version_id: found.current_version_id,
             current_version,
             current_version_time,
@@ -565,8 +564,8 @@ impl WriteTx {
             .col_expr(C::LastWriterRunId, Expr::value(state.last_writer_run_id.clone()))
             .col_expr(C::UpdatedAt, Expr::value(now))
             .filter(C::Id.eq(state.id.0));
-        if let Some(schema) = &state.schema_fields {
-            update = update.col_expr(C::SchemaFields, Expr::value(schema.clone()));
+        if let Some(version) = state.schema_version_id {
+            update = update.col_expr(C::SchemaVersionId, Expr::value(version));
         }
         if let Some(ownership) = facets.get("ownership") {
             update = update.col_expr(C::Ownership, Expr::value(ownership.clone()));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
-use crate::model::{Dataset, DatasetId, Edge, Job, JobId, Run, RunIo};
+use crate::model::{Dataset, DatasetId, DatasetVersion, Edge, Job, JobId, Run, RunIo};
 use crate::store::{Store, StoreError};
 
 /// Loader errors must be cloneable; the store error is shared.
@@ -40,6 +40,21 @@ impl Loader<JobId> for StoreLoader {
     async fn load(&self, keys: &[JobId]) -> Result<HashMap<JobId, Job>, LoadError> {
         let rows = self.store.jobs_by_ids(keys).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|j| (j.id, j)).collect())
+    }
+}
+
+/// Dataset versions by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionId(pub i64);
+
+impl Loader<VersionId> for StoreLoader {
+    type Value = DatasetVersion;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[VersionId]) -> Result<HashMap<VersionId, DatasetVersion>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = self.store.versions_by_ids(&ids).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|v| (VersionId(v.id), v)).collect())
     }
 }
 

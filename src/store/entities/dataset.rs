@@ -10,8 +10,8 @@ pub struct Model {
     pub name: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub facets: Json,
-    #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub schema_fields: Option<Json>,
+    /// The version whose schema is the dataset's current one (migration 000018).
+    pub schema_version_id: Option<i64>,
     pub current_version_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

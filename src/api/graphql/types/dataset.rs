@@ -8,7 +8,7 @@ use super::{CheckResultObject, HealthObject, JobObject, OutcomeGql, RunObject, W
 use crate::api::graphql::pagination::{decode_cursor, encode_cursor, page_size};
 use crate::quality::records::CheckFilter;
 use crate::api::error::{GqlResult, IntoGql};
-use crate::api::graphql::loaders::{DatasetEdges, RunKey};
+use crate::api::graphql::loaders::{DatasetEdges, RunKey, VersionId};
 use crate::lineage::{NodeId, NodeKind};
 use crate::model::{AssertionObservation, Dataset, DatasetVersion, Direction};
 use crate::openlineage::{Facets, facets};
@@ -138,8 +138,10 @@ impl DatasetObject {
         &self.0.name
     }
     /// The current schema (from the latest version that carried one).
-    async fn schema(&self) -> Option<Vec<SchemaFieldObject>> {
-        self.0.schema_fields.as_ref().and_then(schema_of)
+    async fn schema(&self, ctx: &Context<'_>) -> GqlResult<Option<Vec<SchemaFieldObject>>> {
+        let Some(id) = self.0.schema_version_id else { return Ok(None) };
+        let version = loaders(ctx)?.load_one(VersionId(id)).await.gql()?;
+        Ok(version.and_then(|v| v.schema_fields).as_ref().and_then(schema_of))
     }
     /// The latest value of every dataset facet received, by facet name.
     async fn facets(&self) -> Json<Value> {
