@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use common::Backend;
 use common::events::{dataset, run_event, schema};
-use serde_json::Value;
+use serde_json::{Value, json};
 use weir::lineage::{Direction, LineageQuery, lineage, parse_node_id};
 use weir::store::Store;
 
@@ -183,16 +183,20 @@ async fn stops_at_a_run_id_conflict_in_the_middle_of_a_transaction(backend: Back
 /// A namespace first named by an event that is then rejected is rolled back with it; the next
 /// event of the same transaction that names it must still store it (a transaction remembers
 /// the namespaces it has stored, and must forget those of a rolled-back event).
-async fn a_rejected_event_does_not_leave_its_namespace_remembered(backend: Backend) {
+async fn a_rejected_event_does_not_leave_its_namespace_or_parent_job_remembered(backend: Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
         return;
     };
     let events = good_events();
-    // Same run id as line 3, another job, in a namespace nothing else has named yet.
+    // Same run id as line 3, another job, in a namespace nothing else has named yet, with a
+    // parent job nothing else has named yet: both are stored, then rolled back with the event.
+    let parent = json!({"run": {"runId": common::events::run_id()}, "job": {"namespace": "lonely", "name": "dag"}});
     let mut conflict = events[2].clone();
     conflict["job"]["namespace"] = "lonely".into();
-    let after = run_event("COMPLETE", "2024-05-01T12:00:00Z", &common::events::run_id(), ("lonely", "export"), vec![dataset("wh", "c")], vec![]);
+    conflict["run"]["facets"]["parent"] = parent.clone();
+    let mut after = run_event("COMPLETE", "2024-05-01T12:00:00Z", &common::events::run_id(), ("lonely", "export"), vec![dataset("wh", "c")], vec![]);
+    after["run"]["facets"]["parent"] = parent;
     let contents = [line(&events[0]), line(&events[1]), line(&events[2]), line(&conflict), line(&after)].join("\n");
     let file = temp_file(&contents, "ndjson");
     let out = import(&db.url, &file.0, &["--keep-going"]);
@@ -200,6 +204,10 @@ async fn a_rejected_event_does_not_leave_its_namespace_remembered(backend: Backe
     assert!(stdout.contains("4 ingested, 0 duplicates, 1 rejected"), "{stdout}");
     let store = Store::connect(&db.url).await.expect("connect");
     assert_eq!(store.namespaces().await.expect("namespaces"), ["etl", "lonely", "wh"]);
+    let dag = store.job_by_ref("lonely", "dag").await.expect("read").map(|j| j.id);
+    let export = store.job_by_ref("lonely", "export").await.expect("read").and_then(|j| j.parent_job_id);
+    assert!(dag.is_some(), "the parent job is stored by the event after the rejected one");
+    assert_eq!(export, dag);
 }
 
 async fn imports_a_json_array(backend: Backend) {
@@ -286,6 +294,6 @@ on_both_backends!(
     stops_at_a_rejected_event_without_keep_going,
     stops_at_a_run_id_conflict_in_the_middle_of_a_transaction,
     keep_going_imports_everything_valid,
-    a_rejected_event_does_not_leave_its_namespace_remembered,
+    a_rejected_event_does_not_leave_its_namespace_or_parent_job_remembered,
     imports_a_json_array
 );

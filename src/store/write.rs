@@ -56,6 +56,9 @@ pub(super) struct TxMemo {
     /// Namespaces made sure to exist: the events name the same few namespaces, and each name
     /// cost an insert round trip per dataset and job (three an event).
     namespaces: rustc_hash::FxHashSet<String>,
+    /// Ids of jobs made sure to exist by name (parents): an orchestrator's tasks name the same
+    /// parent job (the DAG) in every event, and each read its whole row again.
+    jobs: rustc_hash::FxHashMap<(String, String), JobId>,
 }
 
 /// The raw event as it is archived.
@@ -377,7 +380,7 @@ impl WriteTx {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<JobState, StoreError> {
-        let found = self.find_or_insert_job(namespace, name, true, now).await?;
+        let found = self.find_or_insert_locked_job(namespace, name, now).await?;
         let latest_run_time = match &found.latest_run_id {
             // Only the time: the whole row would decode the run's facets JSON for nothing.
             Some(run_id) => run::Entity::find_by_id(run_id.clone())
@@ -958,17 +961,36 @@ impl WriteTx {
     /// The job's id, creating it if needed, without locking it (used for parent jobs, so an
     /// event locks only its own job and lock order stays child -> nothing).
     pub async fn ensure_job(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<JobId, StoreError> {
-        Ok(JobId(self.find_or_insert_job(namespace, name, false, now).await?.id))
+        let key = (namespace.to_string(), name.to_string());
+        if let Some(id) = self.memo.lock().ok().and_then(|memo| memo.jobs.get(&key).copied()) {
+            return Ok(id);
+        }
+        let find = || {
+            job::Entity::find()
+                .select_only()
+                .column(job::Column::Id)
+                .filter(job::Column::Namespace.eq(namespace))
+                .filter(job::Column::Name.eq(name))
+                .into_tuple::<i64>()
+        };
+        let id = match find().one(&self.tx).await? {
+            Some(id) => id,
+            None => {
+                self.insert_job_if_missing(namespace, name, now).await?;
+                find().one(&self.tx).await?.ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?
+            }
+        };
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.jobs.insert(key, JobId(id));
+        }
+        Ok(JobId(id))
     }
 
-    /// The job's row (locked when `lock`), inserted first if it does not exist yet. Read
-    /// first: nearly every event is about a known job, and inserting its namespace and itself
-    /// "if missing" cost two statements each time.
-    async fn find_or_insert_job(&self, namespace: &str, name: &str, lock: bool, now: DateTime<Utc>) -> Result<job::Model, StoreError> {
-        let find = || {
-            let query = job::Entity::find().filter(job::Column::Namespace.eq(namespace)).filter(job::Column::Name.eq(name));
-            if lock { query.lock_exclusive() } else { query }
-        };
+    /// The job's row, locked, inserted first if it does not exist yet. Read first: nearly
+    /// every event is about a known job, and inserting its namespace and itself "if missing"
+    /// cost two statements each time.
+    async fn find_or_insert_locked_job(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<job::Model, StoreError> {
+        let find = || job::Entity::find().filter(job::Column::Namespace.eq(namespace)).filter(job::Column::Name.eq(name)).lock_exclusive();
         if let Some(found) = find().one(&self.tx).await? {
             return Ok(found);
         }
