@@ -95,7 +95,7 @@ async fn downstream_of_a(url: &str) -> Vec<String> {
         max_nodes: None,
     };
     let graph = lineage(&store.snapshot(), &query).await.expect("lineage");
-    let mut ids: Vec<String> = graph.nodes.into_iter().map(|n| n.id).collect();
+    let mut ids: Vec<String> = graph.nodes.into_iter().map(|n| n.id().to_string()).collect();
     ids.sort();
     ids
 }

@@ -81,23 +81,23 @@ pub async fn blast_radius(snapshot: &Snapshot<'_>, dataset: &crate::model::Datas
     // The owners of every node, read in a few queries rather than one per node: a radius
     // can hold hundreds of nodes, and it is computed inside the ingest transaction.
     let refs = |kind: NodeKind| -> Vec<(String, String)> {
-        graph.nodes.iter().filter(|n| n.kind == kind).map(|n| (n.namespace.clone(), n.name.clone())).collect()
+        graph.nodes.iter().filter(|n| n.kind() == kind).map(|n| (n.namespace().to_owned(), n.name().to_owned())).collect()
     };
     let dataset_owners = snapshot.dataset_ownership(&refs(NodeKind::Dataset)).await?;
     let job_owners = snapshot.job_ownership(&refs(NodeKind::Job)).await?;
     for node in graph.nodes {
-        let key = (node.namespace, node.name);
-        match node.kind {
+        let key = (node.namespace().to_owned(), node.name().to_owned());
+        match node.kind() {
             NodeKind::Dataset if key.0 == dataset.namespace && key.1 == dataset.name => {}
             NodeKind::Dataset => {
                 if let Some(ownership) = dataset_owners.get(&key) {
-                    owners_in(ownership, node.id.clone(), &mut radius.owners);
+                    owners_in(ownership, node.id().to_string(), &mut radius.owners);
                 }
                 radius.datasets.push(DatasetRef { namespace: key.0, name: key.1 });
             }
             NodeKind::Job => {
                 if let Some(ownership) = job_owners.get(&key) {
-                    owners_in(ownership, node.id.clone(), &mut radius.owners);
+                    owners_in(ownership, node.id().to_string(), &mut radius.owners);
                 }
                 radius.jobs.push(JobRef { namespace: key.0, name: key.1 });
             }

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use tokio::sync::RwLock;
 
-use super::traverse::{GraphSource, LineageError, LineageGraph, LineageQuery, Names, Node, resolve, walk};
+use super::traverse::{GraphSource, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve, walk};
 use crate::model::{DatasetId, EdgeChange, JobId};
 use crate::store::{Snapshot, StoreError};
 
@@ -33,11 +33,12 @@ struct Graph {
     generation: Option<i64>,
     /// Current edge rows, by row id.
     edges: FxHashMap<i64, EdgeChange>,
-    /// Ids of the current edges by the node and side they touch: `(to, true)` for the walk
-    /// upstream, `(from, false)` downstream, so a step reads only the edges it follows.
-    adjacent: FxHashMap<(Node, bool), Vec<i64>>,
-    dataset_names: FxHashMap<DatasetId, (String, String)>,
-    job_names: FxHashMap<JobId, (String, String)>,
+    /// The current edges by the node and side they touch, as (edge id, node at the other
+    /// end): `(to, true)` for the walk upstream, `(from, false)` downstream, so a step reads
+    /// only the edges it follows, without looking each one up.
+    adjacent: FxHashMap<(Node, bool), Vec<(i64, Node)>>,
+    /// Every node of a current edge, described once (its id is formatted here, not per answer).
+    nodes: FxHashMap<Node, LineageNode>,
 }
 
 impl LineageIndex {
@@ -100,35 +101,31 @@ impl Graph {
         if change.current {
             self.edges.insert(change.id, change);
             let (from, to) = Node::ends(change.job_id, change.dataset_id, change.direction);
-            self.adjacent.entry((to, true)).or_default().push(change.id);
-            self.adjacent.entry((from, false)).or_default().push(change.id);
+            self.adjacent.entry((to, true)).or_default().push((change.id, from));
+            self.adjacent.entry((from, false)).or_default().push((change.id, to));
         }
     }
 
-    /// Names of the nodes of `changes` not named yet (names never change: they are the nodes'
-    /// identity).
+    /// Describes the nodes of `changes` not described yet (names never change: they are the
+    /// nodes' identity).
     async fn learn_names(&mut self, store: &Snapshot<'_>, changes: &[EdgeChange]) -> Result<(), StoreError> {
+        let current = || changes.iter().filter(|c| c.current);
         let mut datasets: Vec<DatasetId> =
-            changes.iter().filter(|c| c.current).map(|c| c.dataset_id).filter(|d| !self.dataset_names.contains_key(d)).collect();
-        let mut jobs: Vec<JobId> = changes.iter().filter(|c| c.current).map(|c| c.job_id).filter(|j| !self.job_names.contains_key(j)).collect();
+            current().map(|c| c.dataset_id).filter(|&d| !self.nodes.contains_key(&Node::Dataset(d))).collect();
+        let mut jobs: Vec<JobId> = current().map(|c| c.job_id).filter(|&j| !self.nodes.contains_key(&Node::Job(j))).collect();
         datasets.sort();
         datasets.dedup();
         jobs.sort();
         jobs.dedup();
-        for (id, namespace, name) in store.dataset_names(&datasets).await? {
-            self.dataset_names.insert(id, (namespace, name));
-        }
-        for (id, namespace, name) in store.job_names(&jobs).await? {
-            self.job_names.insert(id, (namespace, name));
-        }
+        self.nodes.extend(describe_stored(store, &datasets, &jobs).await?);
         Ok(())
     }
 }
 
 /// Takes edge `id` off `node`'s list, and the node off the map when it has no edge left.
-fn remove_id<K: std::hash::Hash + Eq>(lists: &mut FxHashMap<K, Vec<i64>>, node: K, id: i64) {
+fn remove_id<K: std::hash::Hash + Eq>(lists: &mut FxHashMap<K, Vec<(i64, Node)>>, node: K, id: i64) {
     if let Some(ids) = lists.get_mut(&node) {
-        ids.retain(|&e| e != id);
+        ids.retain(|&(e, _)| e != id);
         if ids.is_empty() {
             lists.remove(&node);
         }
@@ -145,28 +142,22 @@ struct InMemory<'a, 'b> {
 impl GraphSource for InMemory<'_, '_> {
     async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError> {
         let g = self.graph;
-        let ids = nodes.iter().flat_map(|&node| g.adjacent.get(&(node, upstream)).into_iter().flatten());
-        Ok(ids.filter_map(|id| g.edges.get(id)).map(|e| Node::ends(e.job_id, e.dataset_id, e.direction)).collect())
+        let adjacent = nodes.iter().flat_map(|&node| g.adjacent.get(&(node, upstream)).into_iter().flatten().map(move |&(_, other)| (node, other)));
+        Ok(adjacent.map(|(node, other)| if upstream { (other, node) } else { (node, other) }).collect())
     }
 
-    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {
-        let (mut known_datasets, mut missing_datasets) = (Vec::new(), Vec::new());
-        for &id in datasets {
-            match self.graph.dataset_names.get(&id) {
-                Some((namespace, name)) => known_datasets.push((id, namespace.clone(), name.clone())),
-                None => missing_datasets.push(id),
+    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+        let mut described = Vec::with_capacity(datasets.len() + jobs.len());
+        let (mut missing_datasets, mut missing_jobs) = (Vec::new(), Vec::new());
+        for node in datasets.iter().map(|&d| Node::Dataset(d)).chain(jobs.iter().map(|&j| Node::Job(j))) {
+            match (self.graph.nodes.get(&node), node) {
+                (Some(described_node), _) => described.push((node, described_node.clone())),
+                (None, Node::Dataset(d)) => missing_datasets.push(d),
+                (None, Node::Job(j)) => missing_jobs.push(j),
             }
         }
-        let (mut known_jobs, mut missing_jobs) = (Vec::new(), Vec::new());
-        for &id in jobs {
-            match self.graph.job_names.get(&id) {
-                Some((namespace, name)) => known_jobs.push((id, namespace.clone(), name.clone())),
-                None => missing_jobs.push(id),
-            }
-        }
-        known_datasets.extend(self.store.dataset_names(&missing_datasets).await?);
-        known_jobs.extend(self.store.job_names(&missing_jobs).await?);
-        Ok((known_datasets, known_jobs))
+        described.extend(describe_stored(self.store, &missing_datasets, &missing_jobs).await?);
+        Ok(described)
     }
 }
 
@@ -186,11 +177,12 @@ mod tests {
         graph.apply(change(2, 10, 200, Direction::Output, true));
         graph.apply(change(2, 10, 200, Direction::Output, true));
         let job = Node::Job(JobId(10));
-        assert_eq!((&graph.adjacent[&(job, true)], &graph.adjacent[&(job, false)]), (&vec![1], &vec![2]));
+        let (input, output) = (Node::Dataset(DatasetId(100)), Node::Dataset(DatasetId(200)));
+        assert_eq!((&graph.adjacent[&(job, true)], &graph.adjacent[&(job, false)]), (&vec![(1, input)], &vec![(2, output)]));
         graph.apply(change(1, 10, 100, Direction::Input, false));
         graph.apply(change(1, 10, 100, Direction::Input, false));
         assert!(!graph.adjacent.contains_key(&(job, true)));
-        assert_eq!(graph.adjacent[&(job, false)], vec![2]);
+        assert_eq!(graph.adjacent[&(job, false)], vec![(2, output)]);
         assert!(!graph.adjacent.contains_key(&(Node::Dataset(DatasetId(100)), false)));
         assert_eq!(graph.edges.len(), 1);
     }

@@ -1,5 +1,7 @@
 //! Breadth-first lineage walks over dataset -> job -> dataset edges.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -36,18 +38,46 @@ pub struct LineageQuery {
     pub max_nodes: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A dataset or job of a lineage answer. Its id (`dataset:NAMESPACE:NAME`) holds its
+/// namespace and name, so a node is one shared string: an answer of thousands of nodes takes
+/// them from the in-memory graph without copying text or formatting ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineageNode {
-    pub id: String,
-    pub kind: NodeKind,
-    pub namespace: String,
-    pub name: String,
+    id: Arc<str>,
+    kind: NodeKind,
+    /// Where the name starts in `id`, after `kind:namespace:`.
+    name_at: usize,
 }
 
+impl LineageNode {
+    pub fn new(kind: NodeKind, namespace: &str, name: &str) -> LineageNode {
+        let id = NodeId::new(kind, namespace, name).to_string();
+        LineageNode { name_at: id.len() - name.len(), id: id.into(), kind }
+    }
+
+    /// `dataset:NAMESPACE:NAME` or `job:NAMESPACE:NAME`.
+    pub fn id(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    pub fn kind(&self) -> NodeKind {
+        self.kind
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.id[self.kind.prefix().len() + 1..self.name_at - 1]
+    }
+
+    pub fn name(&self) -> &str {
+        &self.id[self.name_at..]
+    }
+}
+
+/// `from` feeds `to`, by node id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LineageEdge {
-    pub from: String,
-    pub to: String,
+    pub from: Arc<str>,
+    pub to: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -89,11 +119,23 @@ pub(super) trait GraphSource {
     /// `(from, to)` of the edges that lead into these nodes (`upstream`: `to` is one of
     /// them) or out of them (`from` is one of them).
     async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError>;
-    /// (id, namespace, name) of these datasets and of these jobs.
-    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError>;
+    /// These datasets and jobs as lineage nodes (ids and names).
+    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError>;
 }
 
-pub(super) type Names = (Vec<(DatasetId, String, String)>, Vec<(JobId, String, String)>);
+/// Datasets and jobs named from the database, as lineage nodes.
+pub(super) async fn describe_stored(
+    store: &Snapshot<'_>,
+    datasets: &[DatasetId],
+    jobs: &[JobId],
+) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+    let datasets = store.dataset_names(datasets).await?.into_iter();
+    let datasets = datasets.map(|(id, namespace, name)| (Node::Dataset(id), LineageNode::new(NodeKind::Dataset, &namespace, &name)));
+    let mut described: Vec<(Node, LineageNode)> = datasets.collect();
+    let jobs = store.job_names(jobs).await?.into_iter();
+    described.extend(jobs.map(|(id, namespace, name)| (Node::Job(id), LineageNode::new(NodeKind::Job, &namespace, &name))));
+    Ok(described)
+}
 
 /// The stored graph, current or as of a time.
 struct Stored<'a, 'b> {
@@ -111,8 +153,8 @@ impl GraphSource for Stored<'_, '_> {
         Ok(ends.filter(|&(from, to)| asked.contains(if upstream { &to } else { &from })).collect())
     }
 
-    async fn names(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Names, StoreError> {
-        Ok((self.store.dataset_names(datasets).await?, self.store.job_names(jobs).await?))
+    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+        describe_stored(self.store, datasets, jobs).await
     }
 }
 
@@ -245,25 +287,30 @@ async fn describe(
     edges: FxHashSet<(Node, Node)>,
 ) -> Result<LineageGraph, LineageError> {
     let (dataset_ids, job_ids) = split(nodes);
-    let (dataset_names, job_names) = source.names(&dataset_ids, &job_ids).await?;
-    let mut described: Vec<(Node, LineageNode)> = Vec::with_capacity(dataset_names.len() + job_names.len());
-    for (dataset, namespace, name) in dataset_names {
-        let id = NodeId::new(NodeKind::Dataset, &namespace, &name).to_string();
-        described.push((Node::Dataset(dataset), LineageNode { id, kind: NodeKind::Dataset, namespace, name }));
-    }
-    for (job, namespace, name) in job_names {
-        let id = NodeId::new(NodeKind::Job, &namespace, &name).to_string();
-        described.push((Node::Job(job), LineageNode { id, kind: NodeKind::Job, namespace, name }));
-    }
+    let mut described = source.describe(&dataset_ids, &job_ids).await?;
     // Deterministic output: clients diff lineage graphs. Nodes are sorted by id (two nodes can
     // share one, `a:b` + `c` and `a` + `b:c`: then by namespace), and edges by their ends'
     // positions in that order, which is their ids' order without comparing text.
-    described.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id).then_with(|| a.namespace.cmp(&b.namespace)));
+    described.sort_unstable_by(|(_, a), (_, b)| a.id().cmp(b.id()).then_with(|| a.namespace().cmp(b.namespace())));
     let position: FxHashMap<Node, usize> = described.iter().enumerate().map(|(i, (node, _))| (*node, i)).collect();
     let mut ends: Vec<(usize, usize)> =
         edges.iter().filter_map(|(from, to)| Some((*position.get(from)?, *position.get(to)?))).collect();
     ends.sort_unstable();
     let nodes: Vec<LineageNode> = described.into_iter().map(|(_, node)| node).collect();
-    let edges = ends.into_iter().map(|(f, t)| LineageEdge { from: nodes[f].id.clone(), to: nodes[t].id.clone() }).collect();
+    let edges = ends.into_iter().map(|(f, t)| LineageEdge { from: nodes[f].id().clone(), to: nodes[t].id().clone() }).collect();
     Ok(LineageGraph { nodes, edges, truncated: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_reads_its_namespace_and_name_back_out_of_its_id() {
+        let node = LineageNode::new(NodeKind::Dataset, "postgres://db:5432", "shop:orders");
+        assert_eq!(&**node.id(), "dataset:postgres://db:5432:shop:orders");
+        assert_eq!((node.kind(), node.namespace(), node.name()), (NodeKind::Dataset, "postgres://db:5432", "shop:orders"));
+        let job = LineageNode::new(NodeKind::Job, "airflow", "dag.task");
+        assert_eq!((&**job.id(), job.namespace(), job.name()), ("job:airflow:dag.task", "airflow", "dag.task"));
+    }
 }

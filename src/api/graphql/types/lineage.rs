@@ -1,9 +1,9 @@
 use async_graphql::resolver_utils::enum_value;
-use async_graphql::{Enum, ID, SimpleObject, Value};
+use async_graphql::{Enum, ID, Object, SimpleObject, Value};
 
 use super::plain_list::{PlainList, PlainObject};
 
-use crate::lineage::{self, ColumnLineageEdge, ColumnNode, LineageGraph, NodeKind};
+use crate::lineage::{self, ColumnLineageEdge, ColumnNode, LineageEdge, LineageGraph, LineageNode, NodeKind};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum LineageDirection {
@@ -38,47 +38,68 @@ impl From<NodeKind> for NodeKindGql {
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(name = "LineageNode")]
-pub struct LineageNodeObject {
+/// A dataset or job of a lineage graph.
+pub struct LineageNodeObject(LineageNode);
+
+#[Object(name = "LineageNode")]
+impl LineageNodeObject {
     /// `dataset:NAMESPACE:NAME` or `job:NAMESPACE:NAME`.
-    id: ID,
-    kind: NodeKindGql,
-    namespace: String,
-    name: String,
+    async fn id(&self) -> ID {
+        ID(self.0.id().to_string())
+    }
+
+    async fn kind(&self) -> NodeKindGql {
+        self.0.kind().into()
+    }
+
+    async fn namespace(&self) -> &str {
+        self.0.namespace()
+    }
+
+    async fn name(&self) -> &str {
+        self.0.name()
+    }
 }
 
 impl PlainObject for LineageNodeObject {
     fn field(&self, name: &str) -> Value {
         match name {
-            "id" => Value::String(self.id.0.clone()),
-            "kind" => enum_value(self.kind),
-            "namespace" => Value::String(self.namespace.clone()),
-            "name" => Value::String(self.name.clone()),
+            "id" => Value::String(self.0.id().to_string()),
+            "kind" => enum_value(NodeKindGql::from(self.0.kind())),
+            "namespace" => Value::String(self.0.namespace().to_owned()),
+            "name" => Value::String(self.0.name().to_owned()),
             _ => Value::Null,
         }
     }
 }
 
+pub struct LineageEdgeObject(LineageEdge);
+
 /// `from` feeds `to`: dataset -> job for an input, job -> dataset for an output.
-#[derive(SimpleObject)]
-#[graphql(name = "LineageEdge")]
-pub struct LineageEdgeObject {
-    from: ID,
-    to: ID,
+#[Object(name = "LineageEdge")]
+impl LineageEdgeObject {
+    async fn from(&self) -> ID {
+        ID(self.0.from.to_string())
+    }
+
+    async fn to(&self) -> ID {
+        ID(self.0.to.to_string())
+    }
 }
 
 impl PlainObject for LineageEdgeObject {
     fn field(&self, name: &str) -> Value {
         match name {
-            "from" => Value::String(self.from.0.clone()),
-            "to" => Value::String(self.to.0.clone()),
+            "from" => Value::String(self.0.from.to_string()),
+            "to" => Value::String(self.0.to.to_string()),
             _ => Value::Null,
         }
     }
 }
 
-// Nodes and edges are plain lists: an answer can hold thousands of each.
+// Nodes and edges are plain lists: an answer can hold thousands of each. They wrap the walk's
+// own nodes and edges, whose ids are shared strings: an answer copies each id once, into the
+// response.
 #[derive(SimpleObject)]
 #[graphql(name = "LineageGraph")]
 pub struct LineageGraphObject {
@@ -89,13 +110,8 @@ pub struct LineageGraphObject {
 impl From<LineageGraph> for LineageGraphObject {
     fn from(g: LineageGraph) -> Self {
         LineageGraphObject {
-            nodes: PlainList(
-                g.nodes
-                    .into_iter()
-                    .map(|n| LineageNodeObject { id: ID(n.id), kind: n.kind.into(), namespace: n.namespace, name: n.name })
-                    .collect(),
-            ),
-            edges: PlainList(g.edges.into_iter().map(|e| LineageEdgeObject { from: ID(e.from), to: ID(e.to) }).collect()),
+            nodes: PlainList(g.nodes.into_iter().map(LineageNodeObject).collect()),
+            edges: PlainList(g.edges.into_iter().map(LineageEdgeObject).collect()),
         }
     }
 }
@@ -168,8 +184,8 @@ mod tests {
 
     #[test]
     fn plain_lineage_objects_answer_every_field_they_declare() {
-        let node = LineageNodeObject { id: ID("dataset:wh:a".into()), kind: NodeKindGql::Dataset, namespace: "wh".into(), name: "a".into() };
+        let node = LineageNodeObject(LineageNode::new(NodeKind::Dataset, "wh", "a"));
         declared_fields_are_answered(&node);
-        declared_fields_are_answered(&LineageEdgeObject { from: ID("a".into()), to: ID("b".into()) });
+        declared_fields_are_answered(&LineageEdgeObject(LineageEdge { from: "a".into(), to: "b".into() }));
     }
 }
