@@ -1,7 +1,7 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
-//! into a version pointer by 000018).
+//! into a version pointer by 000018, a gate decision's reasons compressed by 000019).
 
 mod common;
 
@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, Database};
-use weir::model::DatasetId;
+use weir::gate::model::{Decision, GateDecision, GateReason, ReasonKind};
+use weir::model::{DatasetId, DatasetRef};
 use weir::quality::evaluate::{Evidence, EvidenceNeeds};
 use weir::store::Store;
 
@@ -26,6 +27,41 @@ struct OldMetric {
     metric: &'static str,
     value: Option<f64>,
     at: DateTime<Utc>,
+}
+
+/// A blocking decision with a reason of every shape: a failing check, a taint with its path, a
+/// note, and text that JSON escapes.
+fn decision(at: DateTime<Utc>) -> GateDecision {
+    let input = DatasetRef { namespace: "wh".into(), name: "orders \"eu\"".into() };
+    let failing = GateReason {
+        kind: ReasonKind::Blocking,
+        dataset: Some(input.clone()),
+        status: Some("FAILING".into()),
+        rule_id: Some("orders_not_empty".into()),
+        rule_version: Some(2),
+        check_id: Some(7),
+        observed: Some(serde_json::json!(0.0)),
+        expected: Some("row_count > 0".into()),
+        evaluated_at: Some(at),
+        ..GateReason::note("input wh.orders \"eu\" is FAILING: row_count 0, expected > 0 — ünïcode")
+    };
+    let tainted = GateReason {
+        kind: ReasonKind::Warning,
+        origin: Some(DatasetRef { namespace: "pg".into(), name: "raw.orders".into() }),
+        path: vec!["dataset:pg:raw.orders".into(), "job:airflow:load".into()],
+        ..GateReason::note("tainted upstream")
+    };
+    GateDecision {
+        id: 0,
+        namespace: "airflow".into(),
+        job: "daily.report".into(),
+        decision: Decision::Block,
+        reasons: vec![failing, tainted, GateReason::note("input wh.customers has no evidence yet")],
+        inputs: vec![input],
+        decided_at: at,
+        context: "violation_check".into(),
+        run_id: Some("run-z".into()),
+    }
 }
 
 async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
@@ -103,10 +139,28 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
             .values_panic([3.into(), version.into(), schema.into(), (t0 + Duration::hours(i as i64)).into()]);
         conn.execute(&insert).await.expect("insert an old version");
     }
+    // A gate decision with its reasons as JSON, which 000019 compresses.
+    let old_decision = decision(t0);
+    let mut insert = Query::insert();
+    insert
+        .into_table("gate_decisions")
+        .columns(["job_namespace", "job_name", "decision", "reasons", "inputs", "context", "run_id", "decided_at"])
+        .values_panic([
+            "airflow".into(),
+            "daily.report".into(),
+            "BLOCK".into(),
+            serde_json::to_value(&old_decision.reasons).expect("reasons").into(),
+            serde_json::to_value(&old_decision.inputs).expect("inputs").into(),
+            "violation_check".into(),
+            "run-z".into(),
+            t0.into(),
+        ]);
+    conn.execute(&insert).await.expect("insert an old gate decision");
     conn.close().await.expect("close");
 
     let store = Store::connect(&db.url).await.expect("connect the store");
     store.migrate().await.expect("the remaining migrations");
+    assert_eq!(store.snapshot().decision(1).await.expect("read the decision"), Some(GateDecision { id: 1, ..old_decision }));
 
     // Every value is still listed, newest report first.
     type Listed = (String, Option<String>, Option<f64>, String, Option<String>);
@@ -183,7 +237,8 @@ async fn postgres_old_data_reads_the_same_after_the_upgrade() {
 
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back).
+/// dataset's schema copy into a version pointer (and back), 000019 compresses a gate
+/// decision's reasons (and back to JSON).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -203,6 +258,10 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         insert.into_table(table).columns(columns).values_panic(values.into_iter().map(sea_orm::sea_query::Expr::val));
         conn.execute(&insert).await.expect("insert a row");
     }
+    let store = Store::connect(&db.url).await.expect("connect the store");
+    let tx = store.begin_write().await.expect("begin");
+    let recorded = tx.record_decision(&decision(t0)).await.expect("record a decision");
+    tx.commit().await.expect("commit");
     let text = |sql: &'static str| {
         let conn = &conn;
         async move {
@@ -213,14 +272,19 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(2)).await.expect("000018 and 000017 down");
+    Migrator::down(&conn, Some(3)).await.expect("000019, 000018 and 000017 down");
+    let reasons = text(r#"SELECT CAST("reasons" AS TEXT) AS t FROM "gate_decisions""#).await.expect("reasons as JSON");
+    let reasons: Vec<GateReason> = serde_json::from_str(&reasons).expect("the reasons' JSON");
+    assert_eq!(reasons, recorded.reasons);
     assert_eq!(text(r#"SELECT CAST("facets" AS TEXT) AS t FROM "run_io""#).await.as_deref(), Some("{}"));
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 and 000018 up again");
+    Migrator::up(&conn, None).await.expect("000017, 000018 and 000019 up again");
     conn.close().await.expect("close");
-    let store = Store::connect(&db.url).await.expect("connect the store");
+    // A new store: the first one's connections prepared statements for the old columns.
+    let store = Store::connect(&db.url).await.expect("connect the store again");
+    assert_eq!(store.snapshot().decision(recorded.id).await.expect("read the decision"), Some(recorded));
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
     let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");

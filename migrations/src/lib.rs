@@ -20,6 +20,7 @@ mod m20261127_000015_ownership_columns;
 mod m20261127_000016_archive_dictionaries;
 mod m20261128_000017_run_io_without_facets;
 mod m20261128_000018_dataset_schema_pointer;
+mod m20261128_000019_packed_gate_reasons;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_archive_dictionaries::Migration),
             Box::new(m20261128_000017_run_io_without_facets::Migration),
             Box::new(m20261128_000018_dataset_schema_pointer::Migration),
+            Box::new(m20261128_000019_packed_gate_reasons::Migration),
         ]
     }
 }

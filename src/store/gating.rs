@@ -15,6 +15,7 @@ use super::entities::{
     check_result, dataset, dataset_alias, gate_decision, gate_violation, job, latest_check, lineage_edge, rule, run,
     run_io, run_taint, waiver,
 };
+use super::packed_json::{pack, unpack};
 use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
 use crate::gate::model::{Decision, GateDecision, GateViolation, RunTaint, Waiver};
@@ -344,7 +345,7 @@ fn decision_of(row: gate_decision::Model) -> Result<GateDecision, StoreError> {
         namespace: row.job_namespace,
         job: row.job_name,
         decision: if row.decision == Decision::Block.as_str() { Decision::Block } else { Decision::Allow },
-        reasons: serde_json::from_value(row.reasons).map_err(corrupt)?,
+        reasons: unpack(&row.reasons_zstd)?,
         inputs: serde_json::from_value(row.inputs).map_err(corrupt)?,
         decided_at: row.decided_at,
         context: row.context,
@@ -431,7 +432,7 @@ impl WriteTx {
             job_namespace: Set(decision.namespace.clone()),
             job_name: Set(decision.job.clone()),
             decision: Set(decision.decision.as_str().to_string()),
-            reasons: Set(serde_json::to_value(&decision.reasons).map_err(corrupt)?),
+            reasons_zstd: Set(pack(&decision.reasons)?),
             inputs: Set(serde_json::to_value(&decision.inputs).map_err(corrupt)?),
             context: Set(decision.context.clone()),
             run_id: Set(decision.run_id.clone()),

@@ -14,6 +14,7 @@ mod gating;
 mod graph;
 mod in_list;
 mod metric_reports;
+mod packed_json;
 mod quality;
 mod read;
 mod recorded_checks;

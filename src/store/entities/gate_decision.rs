@@ -9,8 +9,8 @@ pub struct Model {
     pub job_namespace: String,
     pub job_name: String,
     pub decision: String,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub reasons: Json,
+    /// The reasons' JSON, one zstd frame (`store/packed_json.rs`).
+    pub reasons_zstd: Vec<u8>,
     #[sea_orm(column_type = "JsonBinary")]
     pub inputs: Json,
     pub context: String,

@@ -1,0 +1,45 @@
+//! JSON kept compressed: documents written once and read rarely and whole (a gate decision's
+//! reasons). A value is stored as one zstd frame of its JSON text, without a dictionary, so
+//! every row reads on its own; migration 000019 converted the existing rows the same way.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+
+/// zstd's default level: higher levels saved little on these documents, at more writer time.
+const LEVEL: i32 = 3;
+
+pub(super) fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("encoding a packed document: {e}")))?;
+    zstd::bulk::compress(&json, LEVEL).map_err(|e| StoreError::Corrupt(format!("compressing a packed document: {e}")))
+}
+
+pub(super) fn unpack<T: DeserializeOwned>(packed: &[u8]) -> Result<T, StoreError> {
+    let json = zstd::stream::decode_all(packed).map_err(|e| StoreError::Corrupt(format!("a packed document is not a zstd frame: {e}")))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("a packed document is not the JSON expected: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_reads_back_as_written_and_takes_less_room() -> Result<(), StoreError> {
+        let reasons: Vec<serde_json::Value> = (0..8)
+            .map(|i| serde_json::json!({"kind": "BLOCKING", "message": format!("input wh.orders_{i} is FAILING"), "ruleId": "marts_not_empty", "path": []}))
+            .collect();
+        let packed = pack(&reasons)?;
+        assert!(packed.len() < serde_json::to_vec(&reasons).map_err(|e| StoreError::Corrupt(e.to_string()))?.len() / 2);
+        assert_eq!(unpack::<Vec<serde_json::Value>>(&packed)?, reasons);
+        Ok(())
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_packed_document_are_corrupt_not_a_panic() {
+        assert!(matches!(unpack::<Vec<serde_json::Value>>(b"[]"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(unpack::<Vec<serde_json::Value>>(&[]), Err(StoreError::Corrupt(_))));
+        let not_a_list = zstd::bulk::compress(b"{}", LEVEL).unwrap_or_default();
+        assert!(matches!(unpack::<Vec<serde_json::Value>>(&not_a_list), Err(StoreError::Corrupt(_))));
+    }
+}
