@@ -1,7 +1,8 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
-//! into a version pointer by 000018, a gate decision's reasons compressed by 000019).
+//! into a version pointer by 000018, a gate decision's reasons and an incident's blast radius
+//! compressed by 000019 and 000020).
 
 mod common;
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, Database};
+use weir::alert::model::{BlastRadius, IncidentStatus, JobRef, OwnerRef};
 use weir::gate::model::{Decision, GateDecision, GateReason, ReasonKind};
 use weir::model::{DatasetId, DatasetRef};
 use weir::quality::evaluate::{Evidence, EvidenceNeeds};
@@ -61,6 +63,16 @@ fn decision(at: DateTime<Utc>) -> GateDecision {
         decided_at: at,
         context: "violation_check".into(),
         run_id: Some("run-z".into()),
+    }
+}
+
+/// Two datasets and a job downstream, with an owner.
+fn blast_radius() -> BlastRadius {
+    BlastRadius {
+        datasets: vec![DatasetRef { namespace: "wh".into(), name: "marts.revenue".into() }, DatasetRef { namespace: "s3://exports".into(), name: "revenue.csv".into() }],
+        jobs: vec![JobRef { namespace: "airflow".into(), name: "export.revenue".into() }],
+        owners: vec![OwnerRef { name: "team:finance".into(), owner_type: Some("TEAM".into()), owns: "dataset:wh:marts.revenue".into() }],
+        truncated: true,
     }
 }
 
@@ -156,11 +168,24 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
             t0.into(),
         ]);
     conn.execute(&insert).await.expect("insert an old gate decision");
+    // An incident with its blast radius as JSON, which 000020 compresses; stored before
+    // `truncated` existed, so it reads `false`.
+    let mut old_radius = serde_json::to_value(blast_radius()).expect("blast radius");
+    old_radius.as_object_mut().expect("an object").remove("truncated");
+    let mut insert = Query::insert();
+    insert
+        .into_table("incidents")
+        .columns(["dataset_id", "rule_id", "status", "active_key", "opening_check_id", "blast_radius", "opened_at"])
+        .values_panic([1.into(), "orders_not_empty".into(), "open".into(), "active".into(), 7.into(), old_radius.into(), t0.into()]);
+    conn.execute(&insert).await.expect("insert an old incident");
     conn.close().await.expect("close");
 
     let store = Store::connect(&db.url).await.expect("connect the store");
     store.migrate().await.expect("the remaining migrations");
     assert_eq!(store.snapshot().decision(1).await.expect("read the decision"), Some(GateDecision { id: 1, ..old_decision }));
+    let incident = store.incident(1).await.expect("read the incident").expect("the incident");
+    assert_eq!((incident.status, incident.opening_check_id, incident.opened_at), (IncidentStatus::Open, 7, t0));
+    assert_eq!(incident.blast_radius, BlastRadius { truncated: false, ..blast_radius() });
 
     // Every value is still listed, newest report first.
     type Listed = (String, Option<String>, Option<f64>, String, Option<String>);
@@ -237,8 +262,8 @@ async fn postgres_old_data_reads_the_same_after_the_upgrade() {
 
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back), 000019 compresses a gate
-/// decision's reasons (and back to JSON).
+/// dataset's schema copy into a version pointer (and back), 000019 and 000020 compress a gate
+/// decision's reasons and an incident's blast radius (and back to JSON).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -261,6 +286,7 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let store = Store::connect(&db.url).await.expect("connect the store");
     let tx = store.begin_write().await.expect("begin");
     let recorded = tx.record_decision(&decision(t0)).await.expect("record a decision");
+    let incident = tx.open_incident(DatasetId(1), "orders_not_empty", 7, &blast_radius(), t0).await.expect("open an incident");
     tx.commit().await.expect("commit");
     let text = |sql: &'static str| {
         let conn = &conn;
@@ -272,7 +298,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(3)).await.expect("000019, 000018 and 000017 down");
+    Migrator::down(&conn, Some(4)).await.expect("000020 to 000017 down");
+    let radius = text(r#"SELECT CAST("blast_radius" AS TEXT) AS t FROM "incidents""#).await.expect("blast radius as JSON");
+    assert_eq!(serde_json::from_str::<BlastRadius>(&radius).expect("the blast radius' JSON"), blast_radius());
     let reasons = text(r#"SELECT CAST("reasons" AS TEXT) AS t FROM "gate_decisions""#).await.expect("reasons as JSON");
     let reasons: Vec<GateReason> = serde_json::from_str(&reasons).expect("the reasons' JSON");
     assert_eq!(reasons, recorded.reasons);
@@ -280,11 +308,12 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017, 000018 and 000019 up again");
+    Migrator::up(&conn, None).await.expect("000017 to 000020 up again");
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
     assert_eq!(store.snapshot().decision(recorded.id).await.expect("read the decision"), Some(recorded));
+    assert_eq!(store.incident(incident.id).await.expect("read the incident"), Some(incident));
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
     let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");

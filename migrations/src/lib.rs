@@ -21,6 +21,8 @@ mod m20261127_000016_archive_dictionaries;
 mod m20261128_000017_run_io_without_facets;
 mod m20261128_000018_dataset_schema_pointer;
 mod m20261128_000019_packed_gate_reasons;
+mod m20261128_000020_packed_blast_radius;
+mod packed_json;
 
 pub struct Migrator;
 
@@ -43,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000017_run_io_without_facets::Migration),
             Box::new(m20261128_000018_dataset_schema_pointer::Migration),
             Box::new(m20261128_000019_packed_gate_reasons::Migration),
+            Box::new(m20261128_000020_packed_blast_radius::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{alert_channel, alert_outbox, dataset, incident, incident_event};
+use super::packed_json::{pack, unpack};
 use super::{Store, StoreError, WriteTx};
 use crate::alert::model::{
     BlastRadius, Channel, ChannelFilter, ChannelKind, Delivery, DeliveryStatus, Incident, IncidentStatus, TimelineEntry,
@@ -28,7 +29,7 @@ fn incident_of(row: incident::Model) -> Result<Incident, StoreError> {
         rule_id: row.rule_id,
         status: IncidentStatus::parse(&row.status),
         opening_check_id: row.opening_check_id,
-        blast_radius: serde_json::from_value(row.blast_radius).map_err(corrupt)?,
+        blast_radius: unpack(&row.blast_radius_zstd)?,
         opened_at: row.opened_at,
         acknowledged_at: row.acknowledged_at,
         acknowledged_by: row.acknowledged_by,
@@ -119,7 +120,7 @@ impl WriteTx {
             status: Set(IncidentStatus::Open.as_str().to_string()),
             active_key: Set(Some(ACTIVE.to_string())),
             opening_check_id: Set(check_id),
-            blast_radius: Set(serde_json::to_value(blast_radius).map_err(corrupt)?),
+            blast_radius_zstd: Set(pack(blast_radius)?),
             opened_at: Set(at),
             ..Default::default()
         }

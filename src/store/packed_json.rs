@@ -1,6 +1,7 @@
 //! JSON kept compressed: documents written once and read rarely and whole (a gate decision's
-//! reasons). A value is stored as one zstd frame of its JSON text, without a dictionary, so
-//! every row reads on its own; migration 000019 converted the existing rows the same way.
+//! reasons, an incident's blast radius). A value is stored as one zstd frame of its JSON text,
+//! without a dictionary, so every row reads on its own; migrations 000019 and 000020 converted
+//! the existing rows the same way (`migrations/src/packed_json.rs`).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

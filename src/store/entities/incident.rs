@@ -11,8 +11,8 @@ pub struct Model {
     pub status: String,
     pub active_key: Option<String>,
     pub opening_check_id: i64,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub blast_radius: Json,
+    /// The blast radius's JSON, one zstd frame (`store/packed_json.rs`).
+    pub blast_radius_zstd: Vec<u8>,
     pub opened_at: DateTimeUtc,
     pub acknowledged_at: Option<DateTimeUtc>,
     pub acknowledged_by: Option<String>,

@@ -1,0 +1,87 @@
+//! Turning a JSON column into a compressed one and back, row by row in Weir (SQL has no
+//! zstd). The compressed form is the one `weir::store` writes and reads (`store/packed_json.rs`):
+//! one zstd frame of the JSON text, at zstd's default level, without a dictionary.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TryGetable};
+
+/// Rows converted per batch.
+const BATCH: u64 = 500;
+
+/// zstd's default level, the one the store writes with.
+const LEVEL: i32 = 3;
+
+/// Replaces `table.json` with `table.packed`, holding the same documents compressed.
+pub async fn pack_column(m: &SchemaManager<'_>, table: &'static str, json: &'static str, packed: &'static str) -> Result<(), DbErr> {
+    m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(packed).blob().not_null().default(Vec::<u8>::new())).to_owned())
+        .await?;
+    convert_rows(m, table, Expr::col(json).cast_as("TEXT"), packed, |id, text: String| {
+        let frame = zstd::bulk::compress(text.as_bytes(), LEVEL).map_err(|e| DbErr::Migration(format!("compressing {table}.{json} of row {id}: {e}")))?;
+        Ok(Expr::value(frame))
+    })
+    .await?;
+    m.alter_table(Table::alter().table(table).drop_column(json).to_owned()).await
+}
+
+/// Replaces `table.packed` with `table.json` (`NOT NULL`, `default` for rows added meanwhile),
+/// holding the documents as JSON again.
+pub async fn unpack_column(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    packed: &'static str,
+    json: &'static str,
+    default: &'static str,
+) -> Result<(), DbErr> {
+    m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(json).json_binary().not_null().default(default)).to_owned())
+        .await?;
+    let backend = m.get_database_backend();
+    convert_rows(m, table, Expr::col(packed), json, |id, frame: Vec<u8>| {
+        let text = zstd::stream::decode_all(frame.as_slice())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| DbErr::Migration(format!("{table}.{packed} of row {id} is not a zstd frame of JSON text")))?;
+        Ok(match backend {
+            DatabaseBackend::Postgres => Expr::cust_with_values("CAST($1 AS jsonb)", [text]),
+            _ => Expr::value(text),
+        })
+    })
+    .await?;
+    m.alter_table(Table::alter().table(table).drop_column(packed).to_owned()).await
+}
+
+#[derive(FromQueryResult)]
+struct Row<T: TryGetable> {
+    id: i64,
+    value: T,
+}
+
+/// Sets `target` of every row of `table` to `convert(id, value)`, where `value` is `source`
+/// read from the row: by id, `BATCH` rows at a time, so a long history is not read into
+/// memory at once.
+async fn convert_rows<T: TryGetable>(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    source: SimpleExpr,
+    target: &'static str,
+    convert: impl Fn(i64, T) -> Result<SimpleExpr, DbErr>,
+) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    let mut after = 0i64;
+    loop {
+        let select = Query::select()
+            .column("id")
+            .expr_as(source.clone(), "value")
+            .from(table)
+            .and_where(Expr::col("id").gt(after))
+            .order_by("id", Order::Asc)
+            .limit(BATCH)
+            .to_owned();
+        let rows = Row::<T>::find_by_statement(m.get_database_backend().build(&select)).all(conn).await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.id;
+        for row in rows {
+            let value = convert(row.id, row.value)?;
+            conn.execute(&Query::update().table(table).value(target, value).and_where(Expr::col("id").eq(row.id)).to_owned()).await?;
+        }
+    }
+}
