@@ -37,7 +37,8 @@ struct Graph {
     /// end): `(to, true)` for the walk upstream, `(from, false)` downstream, so a step reads
     /// only the edges it follows, without looking each one up.
     adjacent: FxHashMap<(Node, bool), Vec<(i64, Node)>>,
-    /// Every node of a current edge, described once (its id is formatted here, not per answer).
+    /// Every node that has had a current edge, described once (its id is formatted here, not
+    /// per answer). Kept when its edges retire, like its name: a node's identity never changes.
     nodes: FxHashMap<Node, LineageNode>,
 }
 

@@ -29,7 +29,7 @@ fn incident_of(row: incident::Model) -> Result<Incident, StoreError> {
         rule_id: row.rule_id,
         status: IncidentStatus::parse(&row.status),
         opening_check_id: row.opening_check_id,
-        blast_radius: unpack(&row.blast_radius_zstd)?,
+        blast_radius: unpack(&row.blast_radius_zstd, || format!("incident {}: blast radius", row.id))?,
         opened_at: row.opened_at,
         acknowledged_at: row.acknowledged_at,
         acknowledged_by: row.acknowledged_by,

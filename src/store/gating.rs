@@ -345,7 +345,7 @@ fn decision_of(row: gate_decision::Model) -> Result<GateDecision, StoreError> {
         namespace: row.job_namespace,
         job: row.job_name,
         decision: if row.decision == Decision::Block.as_str() { Decision::Block } else { Decision::Allow },
-        reasons: unpack(&row.reasons_zstd)?,
+        reasons: unpack(&row.reasons_zstd, || format!("gate decision {}: reasons", row.id))?,
         inputs: serde_json::from_value(row.inputs).map_err(corrupt)?,
         decided_at: row.decided_at,
         context: row.context,

@@ -16,9 +16,13 @@ pub(super) fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreErr
     zstd::bulk::compress(&json, LEVEL).map_err(|e| StoreError::Corrupt(format!("compressing a packed document: {e}")))
 }
 
-pub(super) fn unpack<T: DeserializeOwned>(packed: &[u8]) -> Result<T, StoreError> {
-    let json = zstd::stream::decode_all(packed).map_err(|e| StoreError::Corrupt(format!("a packed document is not a zstd frame: {e}")))?;
-    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("a packed document is not the JSON expected: {e}")))
+/// The document `what` (named in the error: "gate decision 12: reasons") from its packed bytes.
+pub(super) fn unpack<T: DeserializeOwned>(packed: &[u8], what: impl Fn() -> String) -> Result<T, StoreError> {
+    if packed.is_empty() {
+        return Err(StoreError::Corrupt(format!("{} is empty: the row was written without its packed document", what())));
+    }
+    let json = zstd::stream::decode_all(packed).map_err(|e| StoreError::Corrupt(format!("{} is not a zstd frame: {e}", what())))?;
+    serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("{} is not the JSON expected: {e}", what())))
 }
 
 #[cfg(test)]
@@ -32,15 +36,19 @@ mod tests {
             .collect();
         let packed = pack(&reasons)?;
         assert!(packed.len() < serde_json::to_vec(&reasons).map_err(|e| StoreError::Corrupt(e.to_string()))?.len() / 2);
-        assert_eq!(unpack::<Vec<serde_json::Value>>(&packed)?, reasons);
+        assert_eq!(unpack::<Vec<serde_json::Value>>(&packed, || "reasons".into())?, reasons);
         Ok(())
     }
 
     #[test]
-    fn bytes_that_are_not_a_packed_document_are_corrupt_not_a_panic() {
-        assert!(matches!(unpack::<Vec<serde_json::Value>>(b"[]"), Err(StoreError::Corrupt(_))));
-        assert!(matches!(unpack::<Vec<serde_json::Value>>(&[]), Err(StoreError::Corrupt(_))));
+    fn bytes_that_are_not_a_packed_document_are_corrupt_and_name_the_row() {
+        let message = |packed: &[u8]| match unpack::<Vec<serde_json::Value>>(packed, || "gate decision 12: reasons".into()) {
+            Err(StoreError::Corrupt(message)) => message,
+            other => format!("not corrupt: {other:?}"),
+        };
+        assert!(message(b"[]").starts_with("gate decision 12: reasons is not a zstd frame"), "{}", message(b"[]"));
+        assert!(message(&[]).starts_with("gate decision 12: reasons is empty"), "{}", message(&[]));
         let not_a_list = zstd::bulk::compress(b"{}", LEVEL).unwrap_or_default();
-        assert!(matches!(unpack::<Vec<serde_json::Value>>(&not_a_list), Err(StoreError::Corrupt(_))));
+        assert!(message(&not_a_list).starts_with("gate decision 12: reasons is not the JSON expected"), "{}", message(&not_a_list));
     }
 }
