@@ -285,7 +285,14 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     }
     let store = Store::connect(&db.url).await.expect("connect the store");
     let tx = store.begin_write().await.expect("begin");
-    let recorded = tx.record_decision(&decision(t0)).await.expect("record a decision");
+    // More decisions than the migrations convert per batch (500), each with its own reasons,
+    // so that a row mixed up with another or a batch boundary skipped shows.
+    let mut recorded = Vec::new();
+    for i in 0..502 {
+        let mut this = decision(t0 + Duration::seconds(i));
+        this.reasons[2].message = format!("input wh.customers_{i} has no evidence yet");
+        recorded.push(tx.record_decision(&this).await.expect("record a decision"));
+    }
     let incident = tx.open_incident(DatasetId(1), "orders_not_empty", 7, &blast_radius(), t0).await.expect("open an incident");
     tx.commit().await.expect("commit");
     let text = |sql: &'static str| {
@@ -301,9 +308,21 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     Migrator::down(&conn, Some(4)).await.expect("000020 to 000017 down");
     let radius = text(r#"SELECT CAST("blast_radius" AS TEXT) AS t FROM "incidents""#).await.expect("blast radius as JSON");
     assert_eq!(serde_json::from_str::<BlastRadius>(&radius).expect("the blast radius' JSON"), blast_radius());
-    let reasons = text(r#"SELECT CAST("reasons" AS TEXT) AS t FROM "gate_decisions""#).await.expect("reasons as JSON");
-    let reasons: Vec<GateReason> = serde_json::from_str(&reasons).expect("the reasons' JSON");
-    assert_eq!(reasons, recorded.reasons);
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            r#"SELECT "id", CAST("reasons" AS TEXT) AS t FROM "gate_decisions" ORDER BY "id""#,
+        ))
+        .await
+        .expect("read the restored reasons");
+    let restored: Vec<(i64, Vec<GateReason>)> = rows
+        .iter()
+        .map(|row| {
+            let json: String = row.try_get("", "t").expect("text");
+            (row.try_get("", "id").expect("id"), serde_json::from_str(&json).expect("the reasons' JSON"))
+        })
+        .collect();
+    assert_eq!(restored, recorded.iter().map(|d| (d.id, d.reasons.clone())).collect::<Vec<_>>());
     assert_eq!(text(r#"SELECT CAST("facets" AS TEXT) AS t FROM "run_io""#).await.as_deref(), Some("{}"));
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
@@ -312,7 +331,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
-    assert_eq!(store.snapshot().decision(recorded.id).await.expect("read the decision"), Some(recorded));
+    for decision in recorded {
+        assert_eq!(store.snapshot().decision(decision.id).await.expect("read the decision"), Some(decision));
+    }
     assert_eq!(store.incident(incident.id).await.expect("read the incident"), Some(incident));
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
