@@ -689,7 +689,15 @@ async fn queries(server: &Server, wh: &Warehouse, n: usize) -> (Vec<(u32, Latenc
         let job = &wh.jobs[j];
         let url = format!("{}/api/v1/gate", server.base);
         let t = Instant::now();
-        let ok = client.get(&url).query(&[("namespace", job.namespace.as_str()), ("job", job.name.as_str())]).send().await.map(|r| r.status().is_success());
+        let answer = client.get(&url).query(&[("namespace", job.namespace.as_str()), ("job", job.name.as_str())]).send().await;
+        let ok = match answer {
+            Ok(response) => {
+                let success = response.status().is_success();
+                // To the last byte, like the GraphQL queries.
+                response.bytes().await.map(|_| success)
+            }
+            Err(e) => Err(e),
+        };
         gate.add(t.elapsed());
         if !matches!(ok, Ok(true)) {
             eprintln!("gate request failed for {}/{}", job.namespace, job.name);
