@@ -147,10 +147,10 @@ impl GraphSource for InMemory<'_, '_> {
         Ok(adjacent.map(|(node, other)| if upstream { (other, node) } else { (node, other) }).collect())
     }
 
-    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
-        let mut described = Vec::with_capacity(datasets.len() + jobs.len());
+    async fn describe(&self, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+        let mut described = Vec::with_capacity(nodes.len());
         let (mut missing_datasets, mut missing_jobs) = (Vec::new(), Vec::new());
-        for node in datasets.iter().map(|&d| Node::Dataset(d)).chain(jobs.iter().map(|&j| Node::Job(j))) {
+        for &node in nodes {
             match (self.graph.nodes.get(&node), node) {
                 (Some(described_node), _) => described.push((node, described_node.clone())),
                 (None, Node::Dataset(d)) => missing_datasets.push(d),

@@ -119,8 +119,8 @@ pub(super) trait GraphSource {
     /// `(from, to)` of the edges that lead into these nodes (`upstream`: `to` is one of
     /// them) or out of them (`from` is one of them).
     async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError>;
-    /// These datasets and jobs as lineage nodes (ids and names).
-    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError>;
+    /// These nodes as lineage nodes (ids and names).
+    async fn describe(&self, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError>;
 }
 
 /// Datasets and jobs named from the database, as lineage nodes.
@@ -153,8 +153,9 @@ impl GraphSource for Stored<'_, '_> {
         Ok(ends.filter(|&(from, to)| asked.contains(if upstream { &to } else { &from })).collect())
     }
 
-    async fn describe(&self, datasets: &[DatasetId], jobs: &[JobId]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
-        describe_stored(self.store, datasets, jobs).await
+    async fn describe(&self, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+        let (datasets, jobs) = split(nodes.iter().copied());
+        describe_stored(self.store, &datasets, &jobs).await
     }
 }
 
@@ -286,8 +287,8 @@ async fn describe(
     nodes: FxHashSet<Node>,
     edges: FxHashSet<(Node, Node)>,
 ) -> Result<LineageGraph, LineageError> {
-    let (dataset_ids, job_ids) = split(nodes);
-    let mut described = source.describe(&dataset_ids, &job_ids).await?;
+    let nodes: Vec<Node> = nodes.into_iter().collect();
+    let mut described = source.describe(&nodes).await?;
     // Deterministic output: clients diff lineage graphs. Nodes are sorted by id (two nodes can
     // share one, `a:b` + `c` and `a` + `b:c`: then by namespace), and edges by their ends'
     // positions in that order, which is their ids' order without comparing text.
