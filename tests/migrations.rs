@@ -1,8 +1,8 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
-//! into a version pointer by 000018, a gate decision's reasons and an incident's blast radius
-//! compressed by 000019 and 000020).
+//! into a version pointer by 000018, a gate decision's reasons, an incident's blast radius and
+//! a run's facets compressed by 000019, 000020 and 000021).
 
 mod common;
 
@@ -12,9 +12,9 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, Database};
 use weir::alert::model::{BlastRadius, IncidentStatus, JobRef, OwnerRef};
 use weir::gate::model::{Decision, GateDecision, GateReason, ReasonKind};
-use weir::model::{DatasetId, DatasetRef};
+use weir::model::{DatasetId, DatasetRef, JobId, RunState};
 use weir::quality::evaluate::{Evidence, EvidenceNeeds};
-use weir::store::Store;
+use weir::store::{RunRecord, Store};
 
 /// How many migrations there were before metric values were grouped into reports (000001 to
 /// 000012; numbers were skipped).
@@ -73,6 +73,34 @@ fn blast_radius() -> BlastRadius {
         jobs: vec![JobRef { namespace: "airflow".into(), name: "export.revenue".into() }],
         owners: vec![OwnerRef { name: "team:finance".into(), owner_type: Some("TEAM".into()), owns: "dataset:wh:marts.revenue".into() }],
         truncated: true,
+    }
+}
+
+/// Run facets as an Airflow task's events carry them, with text that JSON escapes.
+fn run_facets(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "nominalTime": {"_producer": "https://github.com/apache/airflow", "nominalStartTime": "2024-01-01T00:10:00.000Z"},
+        "parent": {"job": {"namespace": "airflow", "name": format!("dag_{i}")}, "run": {"runId": format!("parent-{i}")}},
+        "errorMessage": {"message": "line 1\n\"quoted\" \u{e9}", "programmingLanguage": "python"},
+    })
+}
+
+/// A finished run with `run_facets(i)`.
+fn run_record(i: usize, at: DateTime<Utc>) -> RunRecord {
+    RunRecord {
+        id: format!("run-{i:04}"),
+        raw_run_id: format!("run-{i:04}"),
+        job_id: JobId(1),
+        state: RunState::Complete,
+        state_time: at,
+        first_event_time: at,
+        started_at: Some(at),
+        ended_at: Some(at),
+        nominal_start_time: None,
+        nominal_end_time: None,
+        error_message: None,
+        parent_run_id: None,
+        facets: run_facets(i),
     }
 }
 
@@ -178,6 +206,13 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
         .columns(["dataset_id", "rule_id", "status", "active_key", "opening_check_id", "blast_radius", "opened_at"])
         .values_panic([1.into(), "orders_not_empty".into(), "open".into(), "active".into(), 7.into(), old_radius.into(), t0.into()]);
     conn.execute(&insert).await.expect("insert an old incident");
+    // A run with its facets as JSON, which 000021 compresses.
+    let mut insert = Query::insert();
+    insert
+        .into_table("runs")
+        .columns(["id", "raw_run_id", "job_id", "state", "state_time", "first_event_time", "facets", "created_at", "updated_at"])
+        .values_panic(["run-old".into(), "run-old".into(), 1.into(), "COMPLETE".into(), t0.into(), t0.into(), run_facets(1).into(), t0.into(), t0.into()]);
+    conn.execute(&insert).await.expect("insert an old run");
     conn.close().await.expect("close");
 
     let store = Store::connect(&db.url).await.expect("connect the store");
@@ -186,6 +221,8 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
     let incident = store.incident(1).await.expect("read the incident").expect("the incident");
     assert_eq!((incident.status, incident.opening_check_id, incident.opened_at), (IncidentStatus::Open, 7, t0));
     assert_eq!(incident.blast_radius, BlastRadius { truncated: false, ..blast_radius() });
+    let run = store.snapshot().run("run-old").await.expect("read the run").expect("the run");
+    assert_eq!((run.state, run.first_event_time, run.facets), (RunState::Complete, t0, run_facets(1)));
 
     // Every value is still listed, newest report first.
     type Listed = (String, Option<String>, Option<f64>, String, Option<String>);
@@ -260,10 +297,24 @@ async fn postgres_old_data_reads_the_same_after_the_upgrade() {
     old_data_reads_the_same_after_the_upgrade(common::Backend::Postgres).await;
 }
 
+/// `(id, t)` of every row `sql` selects, `t` read as JSON.
+async fn json_rows<K: sea_orm::TryGetable, T: serde::de::DeserializeOwned>(conn: &sea_orm::DatabaseConnection, sql: &str) -> Vec<(K, T)> {
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|row| {
+            let json: String = row.try_get("", "t").expect("text");
+            (row.try_get("", "id").expect("id"), serde_json::from_str(&json).unwrap_or_else(|e| panic!("{sql}: {e}: {json}")))
+        })
+        .collect()
+}
+
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back), 000019 and 000020 compress a gate
-/// decision's reasons and an incident's blast radius (and back to JSON).
+/// dataset's schema copy into a version pointer (and back), 000019, 000020 and 000021 compress
+/// a gate decision's reasons, an incident's blast radius and a run's facets (and back to JSON).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -294,6 +345,11 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         recorded.push(tx.record_decision(&this).await.expect("record a decision"));
     }
     let incident = tx.open_incident(DatasetId(1), "orders_not_empty", 7, &blast_radius(), t0).await.expect("open an incident");
+    // Runs too, keyed by text ids that sort across the batch boundary.
+    let runs: Vec<RunRecord> = (0..502).map(|i| run_record(i, t0)).collect();
+    for run in &runs {
+        tx.save_run(run, true, t0).await.expect("save a run");
+    }
     tx.commit().await.expect("commit");
     let text = |sql: &'static str| {
         let conn = &conn;
@@ -305,29 +361,19 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(4)).await.expect("000020 to 000017 down");
+    Migrator::down(&conn, Some(5)).await.expect("000021 to 000017 down");
+    let restored: Vec<(String, serde_json::Value)> = json_rows(&conn, r#"SELECT "id", CAST("facets" AS TEXT) AS t FROM "runs" ORDER BY "id""#).await;
+    assert_eq!(restored, runs.iter().map(|r| (r.id.clone(), r.facets.clone())).collect::<Vec<_>>());
     let radius = text(r#"SELECT CAST("blast_radius" AS TEXT) AS t FROM "incidents""#).await.expect("blast radius as JSON");
     assert_eq!(serde_json::from_str::<BlastRadius>(&radius).expect("the blast radius' JSON"), blast_radius());
-    let rows = conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            r#"SELECT "id", CAST("reasons" AS TEXT) AS t FROM "gate_decisions" ORDER BY "id""#,
-        ))
-        .await
-        .expect("read the restored reasons");
-    let restored: Vec<(i64, Vec<GateReason>)> = rows
-        .iter()
-        .map(|row| {
-            let json: String = row.try_get("", "t").expect("text");
-            (row.try_get("", "id").expect("id"), serde_json::from_str(&json).expect("the reasons' JSON"))
-        })
-        .collect();
+    let restored: Vec<(i64, Vec<GateReason>)> =
+        json_rows(&conn, r#"SELECT "id", CAST("reasons" AS TEXT) AS t FROM "gate_decisions" ORDER BY "id""#).await;
     assert_eq!(restored, recorded.iter().map(|d| (d.id, d.reasons.clone())).collect::<Vec<_>>());
     assert_eq!(text(r#"SELECT CAST("facets" AS TEXT) AS t FROM "run_io""#).await.as_deref(), Some("{}"));
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 to 000020 up again");
+    Migrator::up(&conn, None).await.expect("000017 to 000021 up again");
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
@@ -335,6 +381,10 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         assert_eq!(store.snapshot().decision(decision.id).await.expect("read the decision"), Some(decision));
     }
     assert_eq!(store.incident(incident.id).await.expect("read the incident"), Some(incident));
+    for run in &runs {
+        let read = store.snapshot().run(&run.id).await.expect("read the run").expect("the run");
+        assert_eq!((&read.id, &read.facets), (&run.id, &run.facets));
+    }
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
     let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");

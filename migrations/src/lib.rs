@@ -22,6 +22,7 @@ mod m20261128_000017_run_io_without_facets;
 mod m20261128_000018_dataset_schema_pointer;
 mod m20261128_000019_packed_gate_reasons;
 mod m20261128_000020_packed_blast_radius;
+mod m20261128_000021_packed_run_facets;
 mod packed_json;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000018_dataset_schema_pointer::Migration),
             Box::new(m20261128_000019_packed_gate_reasons::Migration),
             Box::new(m20261128_000020_packed_blast_radius::Migration),
+            Box::new(m20261128_000021_packed_run_facets::Migration),
         ]
     }
 }

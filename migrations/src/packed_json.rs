@@ -1,6 +1,8 @@
 //! Turning a JSON column into a compressed one and back, row by row in Weir (SQL has no
 //! zstd). The compressed form is the one `weir::store` writes and reads (`store/packed_json.rs`):
-//! one zstd frame of the JSON text, at zstd's default level, without a dictionary.
+//! one zstd frame of the JSON text, at zstd's default level, without a dictionary. Used for a
+//! gate decision's reasons (000019), an incident's blast radius (000020) and a run's facets
+//! (000021).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TryGetable};
@@ -12,10 +14,10 @@ const BATCH: u64 = 500;
 const LEVEL: i32 = 3;
 
 /// Replaces `table.json` with `table.packed`, holding the same documents compressed.
-pub async fn pack_column(m: &SchemaManager<'_>, table: &'static str, json: &'static str, packed: &'static str) -> Result<(), DbErr> {
+pub async fn pack_column<K: RowId>(m: &SchemaManager<'_>, table: &'static str, json: &'static str, packed: &'static str) -> Result<(), DbErr> {
     m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(packed).blob().not_null().default(Vec::<u8>::new())).to_owned())
         .await?;
-    convert_rows(m, table, Expr::col(json).cast_as("TEXT"), packed, |id, text: String| {
+    convert_rows(m, table, Expr::col(json).cast_as("TEXT"), packed, |id: &K, text: String| {
         let frame = zstd::bulk::compress(text.as_bytes(), LEVEL).map_err(|e| DbErr::Migration(format!("compressing {table}.{json} of row {id}: {e}")))?;
         Ok(Expr::value(frame))
     })
@@ -25,7 +27,7 @@ pub async fn pack_column(m: &SchemaManager<'_>, table: &'static str, json: &'sta
 
 /// Replaces `table.packed` with `table.json` (`NOT NULL`, `default` for rows added meanwhile),
 /// holding the documents as JSON again.
-pub async fn unpack_column(
+pub async fn unpack_column<K: RowId>(
     m: &SchemaManager<'_>,
     table: &'static str,
     packed: &'static str,
@@ -35,7 +37,7 @@ pub async fn unpack_column(
     m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(json).json_binary().not_null().default(default)).to_owned())
         .await?;
     let backend = m.get_database_backend();
-    convert_rows(m, table, Expr::col(packed), json, |id, frame: Vec<u8>| {
+    convert_rows(m, table, Expr::col(packed), json, |id: &K, frame: Vec<u8>| {
         let text = zstd::stream::decode_all(frame.as_slice())
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -49,38 +51,40 @@ pub async fn unpack_column(
     m.alter_table(Table::alter().table(table).drop_column(packed).to_owned()).await
 }
 
+/// A table's primary key `id`: a number for most tables, text for `runs` (a run's id).
+pub trait RowId: TryGetable + Into<Value> + Clone + std::fmt::Display + Send + Sync {}
+impl RowId for i64 {}
+impl RowId for String {}
+
 #[derive(FromQueryResult)]
-struct Row<T: TryGetable> {
-    id: i64,
+struct Row<K: RowId, T: TryGetable> {
+    id: K,
     value: T,
 }
 
 /// Sets `target` of every row of `table` to `convert(id, value)`, where `value` is `source`
 /// read from the row: by id, `BATCH` rows at a time, so a long history is not read into
 /// memory at once.
-async fn convert_rows<T: TryGetable>(
+async fn convert_rows<K: RowId, T: TryGetable>(
     m: &SchemaManager<'_>,
     table: &'static str,
     source: SimpleExpr,
     target: &'static str,
-    convert: impl Fn(i64, T) -> Result<SimpleExpr, DbErr>,
+    convert: impl Fn(&K, T) -> Result<SimpleExpr, DbErr>,
 ) -> Result<(), DbErr> {
     let conn = m.get_connection();
-    let mut after = 0i64;
+    let mut after: Option<K> = None;
     loop {
-        let select = Query::select()
-            .column("id")
-            .expr_as(source.clone(), "value")
-            .from(table)
-            .and_where(Expr::col("id").gt(after))
-            .order_by("id", Order::Asc)
-            .limit(BATCH)
-            .to_owned();
-        let rows = Row::<T>::find_by_statement(m.get_database_backend().build(&select)).all(conn).await?;
+        let mut select = Query::select();
+        select.column("id").expr_as(source.clone(), "value").from(table).order_by("id", Order::Asc).limit(BATCH);
+        if let Some(after) = after {
+            select.and_where(Expr::col("id").gt(after));
+        }
+        let rows = Row::<K, T>::find_by_statement(m.get_database_backend().build(&select)).all(conn).await?;
         let Some(last) = rows.last() else { return Ok(()) };
-        after = last.id;
+        after = Some(last.id.clone());
         for row in rows {
-            let value = convert(row.id, row.value)?;
+            let value = convert(&row.id, row.value)?;
             conn.execute(&Query::update().table(table).value(target, value).and_where(Expr::col("id").eq(row.id)).to_owned()).await?;
         }
     }

@@ -4,6 +4,8 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_version, job, lineage_edge,
     run, run_io,
 };
+use super::StoreError;
+use super::packed_json::unpack;
 use crate::model::*;
 
 fn non_empty(s: String) -> Option<String> {
@@ -55,26 +57,26 @@ impl From<job::Model> for Job {
     }
 }
 
-impl From<run::Model> for Run {
-    fn from(r: run::Model) -> Self {
-        Run {
-            id: r.id,
-            raw_run_id: r.raw_run_id,
-            job_id: JobId(r.job_id),
-            state: RunState::parse(&r.state),
-            state_time: r.state_time,
-            first_event_time: r.first_event_time,
-            started_at: r.started_at,
-            ended_at: r.ended_at,
-            nominal_start_time: r.nominal_start_time,
-            nominal_end_time: r.nominal_end_time,
-            error_message: r.error_message,
-            parent_run_id: r.parent_run_id,
-            facets: r.facets,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
+/// A run as stored; its facets are unpacked, so a damaged row is an error, not a run.
+pub(super) fn run_of(r: run::Model) -> Result<Run, StoreError> {
+    let facets = unpack(&r.facets_zstd, || format!("run {}: facets", r.id))?;
+    Ok(Run {
+        id: r.id,
+        raw_run_id: r.raw_run_id,
+        job_id: JobId(r.job_id),
+        state: RunState::parse(&r.state),
+        state_time: r.state_time,
+        first_event_time: r.first_event_time,
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        nominal_start_time: r.nominal_start_time,
+        nominal_end_time: r.nominal_end_time,
+        error_message: r.error_message,
+        parent_run_id: r.parent_run_id,
+        facets,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
 }
 
 impl From<run_io::Model> for RunIo {

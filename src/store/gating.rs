@@ -15,6 +15,7 @@ use super::entities::{
     check_result, dataset, dataset_alias, gate_decision, gate_violation, job, latest_check, lineage_edge, rule, run,
     run_io, run_taint, waiver,
 };
+use super::convert::run_of;
 use super::packed_json::{pack, unpack};
 use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
@@ -222,7 +223,7 @@ impl Snapshot<'_> {
     }
 
     pub async fn run(&self, id: &str) -> Result<Option<Run>, StoreError> {
-        Ok(run::Entity::find_by_id(id.to_string()).one(&self.exec).await?.map(Into::into))
+        run::Entity::find_by_id(id.to_string()).one(&self.exec).await?.map(run_of).transpose()
     }
 
     pub async fn run_datasets(&self, run_id: &str, direction: Direction) -> Result<Vec<DatasetId>, StoreError> {
@@ -254,11 +255,8 @@ impl Snapshot<'_> {
             .order_by_asc(run::Column::FirstEventTime)
             .all(&self.exec)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(Run::from)
-            .filter(|r| run_start(r) >= since)
-            .collect())
+        let runs = rows.into_iter().map(run_of).collect::<Result<Vec<Run>, StoreError>>()?;
+        Ok(runs.into_iter().filter(|r| run_start(r) >= since).collect())
     }
 
     pub async fn run_taint(&self, run_id: &str) -> Result<Option<RunTaint>, StoreError> {

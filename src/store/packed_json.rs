@@ -1,7 +1,8 @@
-//! JSON kept compressed: documents written once and read rarely and whole (a gate decision's
-//! reasons, an incident's blast radius). A value is stored as one zstd frame of its JSON text,
-//! without a dictionary, so every row reads on its own; migrations 000019 and 000020 converted
-//! the existing rows the same way (`migrations/src/packed_json.rs`).
+//! JSON kept compressed: documents that Weir reads whole and SQL never looks into (a gate
+//! decision's reasons, an incident's blast radius, a run's facets). A value is stored as one
+//! zstd frame of its JSON text, without a dictionary, so every row reads on its own;
+//! migrations 000019, 000020 and 000021 converted the existing rows the same way
+//! (`migrations/src/packed_json.rs`).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -11,6 +11,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
     namespace, raw_event, run, run_io,
 };
+use super::convert::run_of;
 use super::{Store, StoreError};
 use crate::model::*;
 
@@ -148,7 +149,7 @@ impl Store {
             .filter(run::Column::Id.is_in(ids.iter().cloned()))
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(run_of).collect()
     }
 
     /// A job's runs, newest first (by the time of their first event); offset pagination.
@@ -163,7 +164,7 @@ impl Store {
             .await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
-        Ok(Page { items: rows.into_iter().map(Into::into).collect(), has_next })
+        Ok(Page { items: rows.into_iter().map(run_of).collect::<Result<_, _>>()?, has_next })
     }
 
     pub async fn versions_of(&self, dataset: DatasetId) -> Result<Vec<DatasetVersion>, StoreError> {

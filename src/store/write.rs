@@ -19,6 +19,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, graph_state, job,
     lineage_edge, namespace, raw_event, run, run_io,
 };
+use super::packed_json::{pack, unpack};
 use super::{Backend, Store, StoreError};
 use crate::model::{
     AssertionObservation, ColumnEdge, DatasetId, Direction, JobId, RunState,
@@ -653,7 +654,9 @@ impl WriteTx {
             .lock_exclusive()
             .one(&self.tx)
             .await?;
-        Ok(found.map(|r| RunRecord {
+        let Some(r) = found else { return Ok(None) };
+        Ok(Some(RunRecord {
+            facets: unpack(&r.facets_zstd, || format!("run {}: facets", r.id))?,
             id: r.id,
             raw_run_id: r.raw_run_id,
             job_id: JobId(r.job_id),
@@ -666,7 +669,6 @@ impl WriteTx {
             nominal_end_time: r.nominal_end_time,
             error_message: r.error_message,
             parent_run_id: r.parent_run_id,
-            facets: r.facets,
         }))
     }
 
@@ -685,7 +687,7 @@ impl WriteTx {
             nominal_end_time: Set(record.nominal_end_time),
             error_message: Set(record.error_message.clone()),
             parent_run_id: Set(record.parent_run_id.clone()),
-            facets: Set(record.facets.clone()),
+            facets_zstd: Set(pack(&record.facets)?),
             created_at: Set(now),
             updated_at: Set(now),
         };

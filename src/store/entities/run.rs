@@ -17,8 +17,8 @@ pub struct Model {
     pub nominal_end_time: Option<DateTimeUtc>,
     pub error_message: Option<String>,
     pub parent_run_id: Option<String>,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub facets: Json,
+    /// The run facets' JSON, one zstd frame (`store/packed_json.rs`).
+    pub facets_zstd: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
