@@ -606,8 +606,9 @@ fn metrics_of(entry: &Value, into: &mut Metrics) {
     into.extend(found);
 }
 
-/// One assertion the event reports about a dataset: (assertion, column) -> (source, success).
-type Assertions = BTreeMap<(String, Option<String>), (&'static str, bool)>;
+/// One assertion the event reports about a dataset: (assertion, column) -> (source, success,
+/// the object as the event wrote it).
+type Assertions = BTreeMap<(String, Option<String>), (&'static str, bool, Value)>;
 
 /// `dataQualityAssertions` and `greatExpectations_assertions`, in input facets then dataset facets.
 fn assertions_of(entry: &Value, into: &mut Assertions) {
@@ -615,16 +616,20 @@ fn assertions_of(entry: &Value, into: &mut Assertions) {
         for (source, name_key) in [("dataQualityAssertions", "assertion"), ("greatExpectations_assertions", "expectationType")] {
             for item in facets[source]["assertions"].as_array().into_iter().flatten() {
                 if let (Some(name), Some(success)) = (text(&item[name_key]), item["success"].as_bool()) {
-                    into.insert((name, text(&item["column"])), (source, success));
+                    into.insert((name, text(&item["column"])), (source, success, item.clone()));
                 }
             }
         }
     }
 }
 
-/// The `test` run facet (dbt): (dataset it names, assertion, success); pass is success, fail/warn/
-/// error are failures, other statuses say nothing.
-fn run_tests_of(e: &Value) -> Vec<(Option<Id>, String, Option<String>, bool)> {
+/// One test of the `test` run facet: (dataset it names, assertion, column, success, the test's
+/// object).
+type RunTest = (Option<Id>, String, Option<String>, bool, Value);
+
+/// The `test` run facet (dbt); pass is success, fail/warn/error are failures, other statuses say
+/// nothing.
+fn run_tests_of(e: &Value) -> Vec<RunTest> {
     let tests = e["run"]["facets"]["test"]["tests"].as_array().into_iter().flatten();
     tests
         .filter_map(|t| {
@@ -635,7 +640,7 @@ fn run_tests_of(e: &Value) -> Vec<(Option<Id>, String, Option<String>, bool)> {
             };
             let dataset = text(&t["dataset"]["namespace"]).zip(text(&t["dataset"]["name"]));
             let name = text(&t["name"]).or_else(|| text(&t["type"]))?;
-            Some((dataset, name, text(&t["column"]), success))
+            Some((dataset, name, text(&t["column"]), success, t.clone()))
         })
         .collect()
 }
@@ -890,13 +895,13 @@ impl Model {
             self.set_current_io(&job, format!("run:{run_id}"), first_time, job_run, &reported);
 
             let inputs: Vec<&Id> = reported.iter().filter(|(_, out)| !out).map(|(id, _)| id).collect();
-            for (dataset, name, column, success) in run_tests_of(e) {
+            for (dataset, name, column, success, details) in run_tests_of(e) {
                 let target = match dataset {
                     Some(id) => self.upsert(&id),
                     None if inputs.len() == 1 => inputs[0].clone(),
                     None => continue,
                 };
-                said.datasets.entry(target).or_default().1.insert((name, column), ("test", success));
+                said.datasets.entry(target).or_default().1.insert((name, column), ("test", success, details));
             }
             said.run = Some((run_id, job.clone()));
             said.job = Some(job);
@@ -941,7 +946,7 @@ const DATASET: &str = r#"query($ns: String!, $name: String!) {
     aliases { namespace name }
     observations(limit: 1000) {
       metrics { metric column value source runId }
-      assertions { assertion column success source runId }
+      assertions { assertion column success source runId details }
     }
   }
 }"#;
@@ -963,7 +968,7 @@ const SNAPSHOT_DATASET: &str = "namespace name facets createdAt updatedAt \
     schema { name type fields { name type fields { name type } } } aliases { namespace name } \
     versions { version runId createdAt } currentVersion { version } producers { namespace name } consumers { namespace name } \
     observations(limit: 1000) { metrics { metric column value source runId observedAt } \
-                                assertions { assertion column success severity source runId observedAt } } \
+                                assertions { assertion column success severity source runId observedAt details } } \
     lastWrittenAt lastWriterRun { id }";
 
 const SNAPSHOT_CATALOG: &str = "{ jobs(first: 500) { nodes { namespace name updatedAt } } \
@@ -1305,7 +1310,7 @@ impl<'a> Corpus<'a> {
                 _ => self.problem(format!("{label} ({source} {value:?}) for run {run_id:?}: found {found:?}")),
             }
         }
-        for ((assertion, column), (source, success)) in assertions {
+        for ((assertion, column), (source, success, details)) in assertions {
             let found: Vec<&Value> = observations["assertions"]
                 .as_array()
                 .into_iter()
@@ -1315,8 +1320,8 @@ impl<'a> Corpus<'a> {
                 .collect();
             let label = format!("{what} assertion {assertion}({})", column.as_deref().unwrap_or(""));
             match found.as_slice() {
-                [one] if one["success"] == *success && one["source"] == *source => {}
-                _ => self.problem(format!("{label}: want {source} success={success} for run {run_id:?}, found {found:?}")),
+                [one] if one["success"] == *success && one["source"] == *source && one["details"] == *details => {}
+                _ => self.problem(format!("{label}: want {source} success={success} {details} for run {run_id:?}, found {found:?}")),
             }
         }
     }

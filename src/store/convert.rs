@@ -5,6 +5,7 @@ use super::entities::{
     run, run_io,
 };
 use super::StoreError;
+use super::assertion_details;
 use super::packed_json::unpack;
 use crate::model::*;
 
@@ -119,6 +120,7 @@ impl From<column_lineage::Model> for ColumnEdge {
 
 impl From<assertion_observation::Model> for AssertionObservation {
     fn from(r: assertion_observation::Model) -> Self {
+        let details = assertion_details::read(r.details, &r.source, &r.assertion, &r.column_name, r.success, r.severity.as_deref());
         AssertionObservation {
             dataset_id: DatasetId(r.dataset_id),
             run_id: r.run_id,
@@ -127,7 +129,7 @@ impl From<assertion_observation::Model> for AssertionObservation {
             column: non_empty(r.column_name),
             success: r.success,
             severity: r.severity,
-            details: r.details,
+            details,
             observed_at: r.observed_at,
         }
     }

@@ -6,6 +6,7 @@
 
 mod alerting;
 mod archive;
+mod assertion_details;
 mod connect;
 mod convert;
 mod entities;

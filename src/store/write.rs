@@ -19,6 +19,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, graph_state, job,
     lineage_edge, namespace, raw_event, run, run_io,
 };
+use super::assertion_details;
 use super::packed_json::{pack, unpack};
 use super::{Backend, Store, StoreError};
 use crate::model::{
@@ -873,7 +874,7 @@ impl WriteTx {
                 column_name: Set(a.column.clone().unwrap_or_default()),
                 success: Set(a.success),
                 severity: Set(a.severity.clone()),
-                details: Set(a.details.clone()),
+                details: Set(assertion_details::to_store(a)),
                 observed_at: Set(a.observed_at),
                 ..Default::default()
             });
