@@ -3,7 +3,10 @@
 //!
 //! A report's `metrics` object maps `metric` (dataset-wide) or `metric/column` to
 //! `[value, source]` (see the migration `m20261127_000013_metric_reports` for why one row per
-//! report and not per value). Another event of the same run merges its values into the
+//! report and not per value). The source is written as its position in [`SOURCES`] and a
+//! whole value without `.0` (`[4638058, 0]`, not `[4638058.0, "dataQualityMetrics"]`): the
+//! repeated names were a third of a report's bytes. Reports written before keep the names and
+//! read the same. Another event of the same run merges its values into the
 //! report, key by key, by the database's own JSON merge: the values of the event with the
 //! later event time win, whatever order the events arrive in.
 
@@ -12,7 +15,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::entities::metric_report;
 use super::write::ROWS_PER_INSERT;
@@ -31,6 +34,27 @@ const WINDOW: u64 = 2000;
 /// a dataset's volume history.
 const READ_SOURCE: &str = "inputStatistics";
 
+/// The facets metric values come from, stored by position in this list. Append only: a
+/// stored number names the source at that position for good.
+const SOURCES: [&str; 3] = ["dataQualityMetrics", "outputStatistics", READ_SOURCE];
+
+/// `[value, source]` as stored: the source by its position in [`SOURCES`] (by name if it is
+/// not there), a whole value as an integer.
+fn stored_entry(value: Option<f64>, source: &str) -> Value {
+    // Beyond 2^53 an integer no longer reads back as the same double everywhere.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let value = match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < EXACT && !(v == 0.0 && v.is_sign_negative()) => Value::from(v as i64),
+        Some(v) => Value::from(v),
+        None => Value::Null,
+    };
+    let source = match SOURCES.iter().position(|s| *s == source) {
+        Some(i) => Value::from(i),
+        None => Value::from(source),
+    };
+    Value::Array(vec![value, source])
+}
+
 /// The key of a value in a report.
 fn key(column: &str, metric: &str) -> String {
     if column.is_empty() { metric.to_string() } else { format!("{metric}/{column}") }
@@ -47,7 +71,11 @@ fn split_key(key: &str) -> (&str, &str) {
 /// A stored `[value, source]`; `None` when it is not one.
 fn entry(stored: &Value) -> Option<(Option<f64>, &str)> {
     let pair = stored.as_array()?;
-    Some((pair.first()?.as_f64(), pair.get(1)?.as_str()?))
+    let source = match pair.get(1)? {
+        Value::String(name) => name.as_str(),
+        position => SOURCES.get(usize::try_from(position.as_u64()?).ok()?)?,
+    };
+    Some((pair.first()?.as_f64(), source))
 }
 
 /// Newest first, as of `as_of` when given.
@@ -114,7 +142,7 @@ impl WriteTx {
             let report = &mut reports[position];
             report.run_id = m.run_id.clone();
             report.observed_at = m.observed_at;
-            report.values.insert(key(m.column.as_deref().unwrap_or_default(), &m.metric), json!([m.value, m.source]));
+            report.values.insert(key(m.column.as_deref().unwrap_or_default(), &m.metric), stored_entry(m.value, &m.source));
         }
         use metric_report::Column as C;
         // The values of the later event win, whatever order the events arrive in; a report's
@@ -245,6 +273,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -259,6 +289,26 @@ mod tests {
     fn entries_read_back_with_and_without_a_value() {
         assert_eq!(entry(&json!([3, "dataQualityMetrics"])), Some((Some(3.0), "dataQualityMetrics")));
         assert_eq!(entry(&json!([null, "outputStatistics"])), Some((None, "outputStatistics")));
+        assert_eq!(entry(&json!([2.5, 2])), Some((Some(2.5), "inputStatistics")));
         assert_eq!(entry(&json!({"value": 3})), None);
+        // A position past the list is not a source.
+        assert_eq!(entry(&json!([1, 3])), None);
+    }
+
+    #[test]
+    fn entries_are_stored_short_and_read_back_the_same() {
+        assert_eq!(stored_entry(Some(4638058.0), "dataQualityMetrics"), json!([4638058, 0]));
+        assert_eq!(stored_entry(Some(0.25), "outputStatistics"), json!([0.25, 1]));
+        assert_eq!(stored_entry(None, "inputStatistics"), json!([null, 2]));
+        assert_eq!(stored_entry(Some(7.0), "somethingNew"), json!([7, "somethingNew"]));
+        let values = [4638058.0, -3.0, 0.1, 1234567890123456.7, 9007199254740993.0, -0.0, 1e300, f64::MIN_POSITIVE];
+        for value in values {
+            for source in SOURCES.iter().copied().chain(["somethingNew"]) {
+                let stored = stored_entry(Some(value), source);
+                let (read, read_source) = entry(&stored).unwrap_or((None, "unreadable"));
+                assert_eq!(read.map(f64::to_bits), Some(value.to_bits()), "{value} stored as {stored}");
+                assert_eq!(read_source, source);
+            }
+        }
     }
 }
