@@ -1,8 +1,8 @@
 //! Migrations that convert stored data keep it: a database written by an older Weir reads the
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
-//! into a version pointer by 000018, a gate decision's reasons, an incident's blast radius and
-//! a run's facets compressed by 000019, 000020 and 000021).
+//! into a version pointer by 000018, a gate decision's reasons, an incident's blast radius, a
+//! run's facets and its taint path compressed by 000019 to 000022).
 
 mod common;
 
@@ -11,7 +11,7 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, Database};
 use weir::alert::model::{BlastRadius, IncidentStatus, JobRef, OwnerRef};
-use weir::gate::model::{Decision, GateDecision, GateReason, ReasonKind};
+use weir::gate::model::{Decision, GateDecision, GateReason, ReasonKind, RunTaint};
 use weir::model::{DatasetId, DatasetRef, JobId, RunState};
 use weir::quality::evaluate::{Evidence, EvidenceNeeds};
 use weir::store::{RunRecord, Store};
@@ -83,6 +83,20 @@ fn run_facets(i: usize) -> serde_json::Value {
         "parent": {"job": {"namespace": "airflow", "name": format!("dag_{i}")}, "run": {"runId": format!("parent-{i}")}},
         "errorMessage": {"message": "line 1\n\"quoted\" \u{e9}", "programmingLanguage": "python"},
     })
+}
+
+/// Run `i`'s taint: through `i` jobs from a failing dataset (none for run 0: untainted).
+fn run_taint(i: usize) -> RunTaint {
+    let path: Vec<String> = (0..i % 7).flat_map(|hop| [format!("dataset:wh:stage_{hop}"), format!("job:airflow:dag_{i}.step_{hop}")]).collect();
+    RunTaint {
+        run_id: format!("run-{i:04}"),
+        tainted: !path.is_empty(),
+        origin_dataset_id: (!path.is_empty()).then_some(DatasetId(1)),
+        origin_rule_id: (!path.is_empty()).then(|| "orders_not_empty".to_string()),
+        origin_check_id: (!path.is_empty()).then_some(7),
+        path,
+        violation: false,
+    }
 }
 
 /// A finished run with `run_facets(i)`.
@@ -213,6 +227,23 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
         .columns(["id", "raw_run_id", "job_id", "state", "state_time", "first_event_time", "facets", "created_at", "updated_at"])
         .values_panic(["run-old".into(), "run-old".into(), 1.into(), "COMPLETE".into(), t0.into(), t0.into(), run_facets(1).into(), t0.into(), t0.into()]);
     conn.execute(&insert).await.expect("insert an old run");
+    // Its taint, with the path as JSON, which 000022 compresses.
+    let old_taint = RunTaint { run_id: "run-old".into(), ..run_taint(3) };
+    let mut insert = Query::insert();
+    insert
+        .into_table("run_taints")
+        .columns(["run_id", "tainted", "origin_dataset_id", "origin_rule_id", "origin_check_id", "path", "violation", "computed_at"])
+        .values_panic([
+            "run-old".into(),
+            true.into(),
+            1.into(),
+            "orders_not_empty".into(),
+            7.into(),
+            serde_json::to_value(&old_taint.path).expect("path").into(),
+            false.into(),
+            t0.into(),
+        ]);
+    conn.execute(&insert).await.expect("insert an old run taint");
     conn.close().await.expect("close");
 
     let store = Store::connect(&db.url).await.expect("connect the store");
@@ -223,6 +254,7 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
     assert_eq!(incident.blast_radius, BlastRadius { truncated: false, ..blast_radius() });
     let run = store.snapshot().run("run-old").await.expect("read the run").expect("the run");
     assert_eq!((run.state, run.first_event_time, run.facets), (RunState::Complete, t0, run_facets(1)));
+    assert_eq!(store.snapshot().run_taint("run-old").await.expect("read the taint"), Some(old_taint));
 
     // Every value is still listed, newest report first.
     type Listed = (String, Option<String>, Option<f64>, String, Option<String>);
@@ -313,8 +345,9 @@ async fn json_rows<K: sea_orm::TryGetable, T: serde::de::DeserializeOwned>(conn:
 
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back), 000019, 000020 and 000021 compress
-/// a gate decision's reasons, an incident's blast radius and a run's facets (and back to JSON).
+/// dataset's schema copy into a version pointer (and back), 000019 to 000022 compress a gate
+/// decision's reasons, an incident's blast radius, a run's facets and its taint path (and back
+/// to JSON).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -347,8 +380,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let incident = tx.open_incident(DatasetId(1), "orders_not_empty", 7, &blast_radius(), t0).await.expect("open an incident");
     // Runs too, keyed by text ids that sort across the batch boundary.
     let runs: Vec<RunRecord> = (0..502).map(|i| run_record(i, t0)).collect();
-    for run in &runs {
+    for (i, run) in runs.iter().enumerate() {
         tx.save_run(run, true, t0).await.expect("save a run");
+        tx.save_run_taint(&run_taint(i), t0).await.expect("save a run taint");
     }
     tx.commit().await.expect("commit");
     let text = |sql: &'static str| {
@@ -361,7 +395,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(5)).await.expect("000021 to 000017 down");
+    Migrator::down(&conn, Some(6)).await.expect("000022 to 000017 down");
+    let restored: Vec<(String, Vec<String>)> = json_rows(&conn, r#"SELECT "run_id" AS id, CAST("path" AS TEXT) AS t FROM "run_taints" ORDER BY "run_id""#).await;
+    assert_eq!(restored, (0..runs.len()).map(|i| (run_taint(i).run_id, run_taint(i).path)).collect::<Vec<_>>());
     let restored: Vec<(String, serde_json::Value)> = json_rows(&conn, r#"SELECT "id", CAST("facets" AS TEXT) AS t FROM "runs" ORDER BY "id""#).await;
     assert_eq!(restored, runs.iter().map(|r| (r.id.clone(), r.facets.clone())).collect::<Vec<_>>());
     let radius = text(r#"SELECT CAST("blast_radius" AS TEXT) AS t FROM "incidents""#).await.expect("blast radius as JSON");
@@ -373,7 +409,7 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 to 000021 up again");
+    Migrator::up(&conn, None).await.expect("000017 to 000022 up again");
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
@@ -384,6 +420,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     for run in &runs {
         let read = store.snapshot().run(&run.id).await.expect("read the run").expect("the run");
         assert_eq!((&read.id, &read.facets), (&run.id, &run.facets));
+    }
+    for i in 0..runs.len() {
+        assert_eq!(store.snapshot().run_taint(&run_taint(i).run_id).await.expect("read the taint"), Some(run_taint(i)));
     }
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);

@@ -23,6 +23,7 @@ mod m20261128_000018_dataset_schema_pointer;
 mod m20261128_000019_packed_gate_reasons;
 mod m20261128_000020_packed_blast_radius;
 mod m20261128_000021_packed_run_facets;
+mod m20261128_000022_packed_taint_path;
 mod packed_json;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000019_packed_gate_reasons::Migration),
             Box::new(m20261128_000020_packed_blast_radius::Migration),
             Box::new(m20261128_000021_packed_run_facets::Migration),
+            Box::new(m20261128_000022_packed_taint_path::Migration),
         ]
     }
 }

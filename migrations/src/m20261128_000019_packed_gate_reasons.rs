@@ -17,10 +17,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        pack_column::<i64>(m, "gate_decisions", "reasons", "reasons_zstd").await
+        pack_column::<i64>(m, "gate_decisions", "id", "reasons", "reasons_zstd").await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        unpack_column::<i64>(m, "gate_decisions", "reasons_zstd", "reasons", "[]").await
+        unpack_column::<i64>(m, "gate_decisions", "id", "reasons_zstd", "reasons", "[]").await
     }
 }

@@ -15,10 +15,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        pack_column::<i64>(m, "incidents", "blast_radius", "blast_radius_zstd").await
+        pack_column::<i64>(m, "incidents", "id", "blast_radius", "blast_radius_zstd").await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        unpack_column::<i64>(m, "incidents", "blast_radius_zstd", "blast_radius", "{}").await
+        unpack_column::<i64>(m, "incidents", "id", "blast_radius_zstd", "blast_radius", "{}").await
     }
 }

@@ -18,10 +18,10 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        pack_column::<String>(m, "runs", "facets", "facets_zstd").await
+        pack_column::<String>(m, "runs", "id", "facets", "facets_zstd").await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        unpack_column::<String>(m, "runs", "facets_zstd", "facets", "{}").await
+        unpack_column::<String>(m, "runs", "id", "facets_zstd", "facets", "{}").await
     }
 }

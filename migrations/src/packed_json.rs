@@ -1,8 +1,8 @@
 //! Turning a JSON column into a compressed one and back, row by row in Weir (SQL has no
 //! zstd). The compressed form is the one `weir::store` writes and reads (`store/packed_json.rs`):
 //! one zstd frame of the JSON text, at zstd's default level, without a dictionary. Used for a
-//! gate decision's reasons (000019), an incident's blast radius (000020) and a run's facets
-//! (000021).
+//! gate decision's reasons (000019), an incident's blast radius (000020), a run's facets
+//! (000021) and a run's taint path (000022).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TryGetable};
@@ -13,11 +13,18 @@ const BATCH: u64 = 500;
 /// zstd's default level, the one the store writes with.
 const LEVEL: i32 = 3;
 
-/// Replaces `table.json` with `table.packed`, holding the same documents compressed.
-pub async fn pack_column<K: RowId>(m: &SchemaManager<'_>, table: &'static str, json: &'static str, packed: &'static str) -> Result<(), DbErr> {
+/// Replaces `table.json` with `table.packed`, holding the same documents compressed. `key` is
+/// the table's primary key column.
+pub async fn pack_column<K: RowId>(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    key: &'static str,
+    json: &'static str,
+    packed: &'static str,
+) -> Result<(), DbErr> {
     m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(packed).blob().not_null().default(Vec::<u8>::new())).to_owned())
         .await?;
-    convert_rows(m, table, Expr::col(json).cast_as("TEXT"), packed, |id: &K, text: String| {
+    convert_rows(m, (table, key), Expr::col(json).cast_as("TEXT"), packed, |id: &K, text: String| {
         let frame = zstd::bulk::compress(text.as_bytes(), LEVEL).map_err(|e| DbErr::Migration(format!("compressing {table}.{json} of row {id}: {e}")))?;
         Ok(Expr::value(frame))
     })
@@ -30,6 +37,7 @@ pub async fn pack_column<K: RowId>(m: &SchemaManager<'_>, table: &'static str, j
 pub async fn unpack_column<K: RowId>(
     m: &SchemaManager<'_>,
     table: &'static str,
+    key: &'static str,
     packed: &'static str,
     json: &'static str,
     default: &'static str,
@@ -37,7 +45,7 @@ pub async fn unpack_column<K: RowId>(
     m.alter_table(Table::alter().table(table).add_column(ColumnDef::new(json).json_binary().not_null().default(default)).to_owned())
         .await?;
     let backend = m.get_database_backend();
-    convert_rows(m, table, Expr::col(packed), json, |id: &K, frame: Vec<u8>| {
+    convert_rows(m, (table, key), Expr::col(packed), json, |id: &K, frame: Vec<u8>| {
         let text = zstd::stream::decode_all(frame.as_slice())
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -51,7 +59,8 @@ pub async fn unpack_column<K: RowId>(
     m.alter_table(Table::alter().table(table).drop_column(packed).to_owned()).await
 }
 
-/// A table's primary key `id`: a number for most tables, text for `runs` (a run's id).
+/// A table's primary key: a number for most tables, text for `runs` and `run_taints` (a run's
+/// id).
 pub trait RowId: TryGetable + Into<Value> + Clone + std::fmt::Display + Send + Sync {}
 impl RowId for i64 {}
 impl RowId for String {}
@@ -63,11 +72,11 @@ struct Row<K: RowId, T: TryGetable> {
 }
 
 /// Sets `target` of every row of `table` to `convert(id, value)`, where `value` is `source`
-/// read from the row: by id, `BATCH` rows at a time, so a long history is not read into
-/// memory at once.
+/// read from the row: in the order of the primary key `key`, `BATCH` rows at a time, so a
+/// long history is not read into memory at once.
 async fn convert_rows<K: RowId, T: TryGetable>(
     m: &SchemaManager<'_>,
-    table: &'static str,
+    (table, key): (&'static str, &'static str),
     source: SimpleExpr,
     target: &'static str,
     convert: impl Fn(&K, T) -> Result<SimpleExpr, DbErr>,
@@ -76,16 +85,16 @@ async fn convert_rows<K: RowId, T: TryGetable>(
     let mut after: Option<K> = None;
     loop {
         let mut select = Query::select();
-        select.column("id").expr_as(source.clone(), "value").from(table).order_by("id", Order::Asc).limit(BATCH);
+        select.expr_as(Expr::col(key), "id").expr_as(source.clone(), "value").from(table).order_by(key, Order::Asc).limit(BATCH);
         if let Some(after) = after {
-            select.and_where(Expr::col("id").gt(after));
+            select.and_where(Expr::col(key).gt(after));
         }
         let rows = Row::<K, T>::find_by_statement(m.get_database_backend().build(&select)).all(conn).await?;
         let Some(last) = rows.last() else { return Ok(()) };
         after = Some(last.id.clone());
         for row in rows {
             let value = convert(&row.id, row.value)?;
-            conn.execute(&Query::update().table(table).value(target, value).and_where(Expr::col("id").eq(row.id)).to_owned()).await?;
+            conn.execute(&Query::update().table(table).value(target, value).and_where(Expr::col(key).eq(row.id)).to_owned()).await?;
         }
     }
 }

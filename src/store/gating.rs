@@ -313,13 +313,14 @@ pub(super) fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> 
 }
 
 fn run_taint_of(r: run_taint::Model) -> Result<RunTaint, StoreError> {
+    let path = unpack(&r.path_zstd, || format!("run {}: taint path", r.run_id))?;
     Ok(RunTaint {
         run_id: r.run_id,
         tainted: r.tainted,
         origin_dataset_id: r.origin_dataset_id.map(DatasetId),
         origin_rule_id: r.origin_rule_id,
         origin_check_id: r.origin_check_id,
-        path: serde_json::from_value(r.path).map_err(corrupt)?,
+        path,
         violation: r.violation,
     })
 }
@@ -378,7 +379,7 @@ impl WriteTx {
             origin_dataset_id: Set(taint.origin_dataset_id.map(|d| d.0)),
             origin_rule_id: Set(taint.origin_rule_id.clone()),
             origin_check_id: Set(taint.origin_check_id),
-            path: Set(serde_json::to_value(&taint.path).map_err(corrupt)?),
+            path_zstd: Set(pack(&taint.path)?),
             violation: Set(taint.violation),
             computed_at: Set(now),
         };
@@ -386,7 +387,7 @@ impl WriteTx {
         run_taint::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(C::RunId)
-                    .update_columns([C::Tainted, C::OriginDatasetId, C::OriginRuleId, C::OriginCheckId, C::Path, C::Violation, C::ComputedAt])
+                    .update_columns([C::Tainted, C::OriginDatasetId, C::OriginRuleId, C::OriginCheckId, C::PathZstd, C::Violation, C::ComputedAt])
                     .to_owned(),
             )
             .exec_without_returning(&self.tx)

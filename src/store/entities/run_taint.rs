@@ -10,8 +10,8 @@ pub struct Model {
     pub origin_dataset_id: Option<i64>,
     pub origin_rule_id: Option<String>,
     pub origin_check_id: Option<i64>,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub path: Json,
+    /// The path's JSON (node ids from the origin), one zstd frame (`store/packed_json.rs`).
+    pub path_zstd: Vec<u8>,
     pub violation: bool,
     pub computed_at: DateTimeUtc,
 }
