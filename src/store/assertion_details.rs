@@ -63,13 +63,14 @@ mod tests {
     use crate::model::DatasetId;
 
     fn observation(source: &str, assertion: &str, column: Option<&str>, severity: Option<&str>, details: Value) -> AssertionObservation {
+        let success = details.get("success").and_then(Value::as_bool).unwrap_or(false);
         AssertionObservation {
             dataset_id: DatasetId(1),
             run_id: None,
             source: source.into(),
             assertion: assertion.into(),
             column: column.map(str::to_string),
-            success: false,
+            success,
             severity: severity.map(str::to_string),
             details: Some(details),
             observed_at: Utc::now(),
@@ -86,9 +87,11 @@ mod tests {
     #[test]
     fn an_object_the_columns_say_is_not_stored_and_reads_back_the_same() {
         let cases = [
+            observation("dataQualityAssertions", "not_null", Some("id"), None, json!({"assertion": "not_null", "column": "id", "success": true})),
             observation("dataQualityAssertions", "not_null", Some("id"), None, json!({"assertion": "not_null", "column": "id", "success": false})),
             observation("dataQualityAssertions", "row_count", None, Some("warn"), json!({"assertion": "row_count", "success": false, "severity": "warn"})),
-            observation("greatExpectations_assertions", "expect_x", Some("id"), None, json!({"expectationType": "expect_x", "column": "id", "success": false})),
+            observation("greatExpectations_assertions", "expect_x", Some("id"), None, json!({"expectationType": "expect_x", "column": "id", "success": true})),
+            observation("greatExpectations_assertions", "expect_y", None, Some("error"), json!({"expectationType": "expect_y", "success": false, "severity": "error"})),
         ];
         for a in cases {
             assert_eq!(round_trip(&a), (None, a.details.clone()), "{a:?}");
@@ -100,7 +103,9 @@ mod tests {
         let cases = [
             // Values the columns do not hold.
             observation("dataQualityAssertions", "not_null", Some("id"), None, json!({"assertion": "not_null", "column": "id", "success": false, "actual": 3})),
-            // An empty column name, which the parser and the row do not tell from none.
+            // A severity the parser skips (not a string), and an empty column name, which the
+            // parser and the row do not tell from none.
+            observation("dataQualityAssertions", "unique", Some("id"), None, json!({"assertion": "unique", "column": "id", "success": true, "severity": null})),
             observation("dataQualityAssertions", "row_count", None, None, json!({"assertion": "row_count", "column": "", "success": false})),
             // A facet whose objects the columns cannot say.
             observation("test", "unique_orders_id", None, None, json!({"name": "unique_orders_id", "status": "fail"})),
