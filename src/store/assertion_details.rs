@@ -16,7 +16,9 @@ use crate::model::AssertionObservation;
 
 /// The member that names the assertion in the objects of a facet whose objects the columns can
 /// say in full; `None` for the others (the `test` run facet's objects carry a status, not a
-/// boolean).
+/// boolean). The facet parser has the same pairs (`openlineage::facets::assertions`), but this
+/// is a storage format: rows stored without their object are rebuilt by these pairs, so they
+/// may be added to, never changed.
 fn name_member(source: &str) -> Option<&'static str> {
     match source {
         "dataQualityAssertions" => Some("assertion"),
