@@ -55,7 +55,7 @@ pub async fn evaluate(store: &Store, scope: Scope, datasets: Option<Vec<DatasetI
     };
     // The sweep runs every minute on every replica: with nothing to evaluate it must not
     // take the write turn (and read every dataset's name under it), which held up events and
-    // gate decisions for a tenth of a second at 100,000 datasets.
+    // gate decisions for tenths of a second at 100,000 datasets.
     if ids.is_empty() {
         return Ok(Evaluated { results: Vec::new(), incidents: Vec::new() });
     }
