@@ -39,6 +39,12 @@ backend_tests! {
             common::Backend::Sqlite => assert_eq!(status, 200),
             common::Backend::Postgres => assert_eq!(status, 400),
         }
+        // And the lineage endpoint's node id: no such node, or a bad request.
+        let status = app.client.get(app.url("/api/v1/lineage?nodeId=dataset:wh:a%00")).send().await.expect("lineage request").status().as_u16();
+        match app.backend {
+            common::Backend::Sqlite => assert_eq!(status, 404),
+            common::Backend::Postgres => assert_eq!(status, 400),
+        }
     }
 
     async fn browser_gets_graphiql_and_get_queries_work(app) {

@@ -11,9 +11,24 @@ const LINEAGE: &str = r#"query($id: ID!, $dir: LineageDirection!, $depth: Int!, 
   lineage(nodeId: $id, direction: $dir, depth: $depth, asOf: $asOf) { nodes { id kind namespace name } edges { from to } }
 }"#;
 
+/// The lineage graph from GraphQL, after checking that `GET /api/v1/lineage` answers the same
+/// (so every walk below tests both surfaces).
 async fn lineage(app: &common::TestApp, id: &str, dir: &str, depth: i32, as_of: Option<&str>) -> Value {
     let data = app.query(LINEAGE, json!({"id": id, "dir": dir, "depth": depth, "asOf": as_of})).await;
-    data["lineage"].clone()
+    let graph = data["lineage"].clone();
+    let depth = depth.to_string();
+    let mut params = vec![("nodeId", id), ("direction", dir), ("depth", depth.as_str())];
+    params.extend(as_of.map(|t| ("asOf", t)));
+    let (status, rest) = rest_lineage(app, &params).await;
+    assert_eq!((status, &rest), (200, &graph), "GET /api/v1/lineage with {params:?}");
+    graph
+}
+
+/// `GET /api/v1/lineage` with these query parameters: the status and the JSON body.
+async fn rest_lineage(app: &common::TestApp, params: &[(&str, &str)]) -> (u16, Value) {
+    let response = app.request(reqwest::Method::GET, "/api/v1/lineage", None).query(params).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// a -> j1 -> b -> j2 -> c -> j3 -> d
@@ -48,6 +63,36 @@ backend_tests! {
 
         let g = lineage(&app, "dataset:wh:b", "BOTH", 0, None).await;
         assert_eq!(node_ids(&g), vec!["dataset:wh:b"]);
+    }
+
+    async fn rest_lineage_defaults_like_graphql_and_names_what_is_wrong(app) {
+        chain(&app).await;
+        // Defaults: BOTH, depth 20 (the whole chain from its middle).
+        let (status, all) = rest_lineage(&app, &[("nodeId", "dataset:wh:b")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(all, lineage(&app, "dataset:wh:b", "BOTH", 20, None).await);
+        assert_eq!(node_ids(&all).len(), 7);
+        let (_, lower) = rest_lineage(&app, &[("nodeId", "dataset:wh:d"), ("direction", "upstream"), ("depth", "1")]).await;
+        assert_eq!(node_ids(&lower), vec!["dataset:wh:c", "dataset:wh:d", "job:etl:j3"]);
+
+        for (params, status, says) in [
+            (vec![], 400, "`nodeId` is required"),
+            (vec![("nodeId", "table:wh:b")], 400, "invalid node id `table:wh:b`"),
+            (vec![("nodeId", "dataset:wh:b"), ("depth", "-1")], 400, "must not be negative"),
+            (vec![("nodeId", "dataset:wh:b"), ("depth", "101")], 400, "above the maximum lineage depth 100"),
+            (vec![("nodeId", "dataset:wh:b"), ("depth", "99999999999")], 400, "above the maximum lineage depth"),
+            (vec![("nodeId", "dataset:wh:b"), ("depth", "deep")], 400, "`depth` must be a whole number, got `deep`"),
+            (vec![("nodeId", "dataset:wh:b"), ("direction", "left")], 400, "UPSTREAM, DOWNSTREAM or BOTH, got `left`"),
+            (vec![("nodeId", "dataset:wh:b"), ("asOf", "2024-13-01")], 400, "`asOf` must be an RFC 3339 time"),
+            (vec![("nodeId", "dataset:wh:b"), ("nodeId", "dataset:wh:c")], 400, "`nodeId` is given more than once"),
+            (vec![("nodeId", "dataset:wh:b"), ("dir", "UPSTREAM")], 400, "unknown query parameter `dir`"),
+            (vec![("nodeId", "dataset:wh:nowhere")], 404, "no dataset or job with id `dataset:wh:nowhere`"),
+        ] {
+            let (got, body) = rest_lineage(&app, &params).await;
+            assert_eq!(got, status, "{params:?}: {body}");
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(says), "{params:?}: {body}");
+        }
     }
 
     async fn a_lineage_answer_is_sorted_and_follows_the_selection_exactly(app) {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -84,12 +84,14 @@ impl AuthState {
     }
 }
 
-/// What a path needs; `None` for the open liveness probe.
-pub fn permission_for(path: &str) -> Option<Permission> {
+/// What a request for `path` needs; `None` for the open liveness probe.
+pub fn permission_for(method: &Method, path: &str) -> Option<Permission> {
     match path {
         "/healthz" => None,
         // Websocket subscriptions authenticate in their `connection_init` message.
         "/graphql/ws" => None,
+        // `GET` on the ingestion path reads the lineage graph (where Marquez serves it).
+        "/api/v1/lineage" if *method == Method::GET || *method == Method::HEAD => Some(Permission::Read),
         "/api/v1/lineage" => Some(Permission::Ingest),
         p if p.starts_with("/api/v1/lineage/") => Some(Permission::Ingest),
         // GraphQL (mutations: admin, per operation), the gate, /readyz, /metrics, and
@@ -100,7 +102,7 @@ pub fn permission_for(path: &str) -> Option<Permission> {
 
 /// The middleware: answers 401/403 itself, or passes the request on with its [`Access`].
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(needed) = permission_for(request.uri().path()) else {
+    let Some(needed) = permission_for(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
     match access_of(&state.auth, request.headers()).await {
@@ -175,13 +177,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_healthz_is_open_and_only_ingestion_takes_ingest() {
-        assert_eq!(permission_for("/healthz"), None);
-        assert_eq!(permission_for("/api/v1/lineage"), Some(Permission::Ingest));
-        assert_eq!(permission_for("/api/v1/lineage/batch"), Some(Permission::Ingest));
-        assert_eq!(permission_for("/api/v1/lineageX"), Some(Permission::Read));
+    fn only_healthz_is_open_and_only_posting_events_takes_ingest() {
+        let (get, post) = (&Method::GET, &Method::POST);
+        assert_eq!(permission_for(get, "/healthz"), None);
+        assert_eq!(permission_for(post, "/api/v1/lineage"), Some(Permission::Ingest));
+        assert_eq!(permission_for(get, "/api/v1/lineage"), Some(Permission::Read));
+        assert_eq!(permission_for(&Method::PUT, "/api/v1/lineage"), Some(Permission::Ingest));
+        assert_eq!(permission_for(post, "/api/v1/lineage/batch"), Some(Permission::Ingest));
+        assert_eq!(permission_for(get, "/api/v1/lineage/batch"), Some(Permission::Ingest));
+        assert_eq!(permission_for(post, "/api/v1/lineageX"), Some(Permission::Read));
         for path in ["/graphql", "/readyz", "/metrics", "/api/v1/gate/ns/job", "/anything-new"] {
-            assert_eq!(permission_for(path), Some(Permission::Read), "{path}");
+            assert_eq!(permission_for(get, path), Some(Permission::Read), "{path}");
         }
     }
 

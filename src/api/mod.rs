@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 mod graphql;
 mod limits;
+mod lineage_args;
 mod rest;
 
 use std::sync::Arc;
@@ -65,7 +66,7 @@ pub fn router(store: Store, clock: SharedClock, notices: Notices, lineage: Linea
         lineage,
     };
     Router::new()
-        .route("/api/v1/lineage", post(rest::ingest::post_event))
+        .route("/api/v1/lineage", post(rest::ingest::post_event).get(rest::lineage::get_lineage))
         .route("/api/v1/lineage/batch", post(rest::ingest::post_batch))
         .route("/api/v1/gate", get(rest::gate::get_gate))
         .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))

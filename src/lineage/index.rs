@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use tokio::sync::RwLock;
 
-use super::traverse::{GraphSource, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve, walk};
+use super::traverse::{self, GraphSource, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve, walk};
 use crate::model::{DatasetId, EdgeChange, JobId};
 use crate::store::{Snapshot, StoreError};
 
@@ -43,9 +43,12 @@ struct Graph {
 }
 
 impl LineageIndex {
-    /// The current lineage graph around `query.start` (`query.as_of` must be `None`; the
-    /// caller reads the database for the past).
+    /// The lineage graph around `query.start`: the current one from memory, or, with
+    /// `query.as_of`, the one of that time from the database.
     pub async fn lineage(&self, store: &Snapshot<'_>, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
+        if query.as_of.is_some() {
+            return traverse::lineage(store, query).await;
+        }
         let start = resolve(store, &query.start).await?;
         let generation = store.graph_generation().await?;
         if self.graph.read().await.generation != Some(generation) {

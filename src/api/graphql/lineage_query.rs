@@ -4,21 +4,12 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::types::{ColumnLineageEdgeObject, LineageDirection, LineageGraphObject, state};
-use crate::api::error::{ApiError, GqlResult, IntoGql};
-use crate::lineage::{self, LineageQuery as Query, parse_node_id};
+use crate::api::error::{GqlResult, IntoGql};
+use crate::api::lineage_args::{check_depth, lineage_query};
+use crate::lineage;
 
 #[derive(Default)]
 pub struct LineageQuery;
-
-fn check_depth(depth: i32, max: u32) -> Result<u32, ApiError> {
-    if depth < 0 {
-        return Err(ApiError::BadRequest(format!("`depth` must not be negative, got {depth}")));
-    }
-    if depth as u32 > max {
-        return Err(ApiError::BadRequest(format!("`depth` is {depth}, above the maximum lineage depth {max}")));
-    }
-    Ok(depth as u32)
-}
 
 #[Object]
 impl LineageQuery {
@@ -33,15 +24,8 @@ impl LineageQuery {
         as_of: Option<DateTime<Utc>>,
     ) -> GqlResult<LineageGraphObject> {
         let state = state(ctx)?;
-        let depth = check_depth(depth, state.config.max_lineage_depth).gql()?;
-        let start = parse_node_id(&node_id).map_err(|e| ApiError::BadRequest(e.to_string())).gql()?;
-        let query = Query { start, direction: direction.into(), depth, as_of, max_nodes: None };
-        let snapshot = state.store.snapshot();
-        let graph = match query.as_of {
-            None => state.lineage.lineage(&snapshot, &query).await,
-            Some(_) => lineage::lineage(&snapshot, &query).await,
-        };
-        let graph = graph.gql()?;
+        let query = lineage_query(&node_id, direction.into(), depth.into(), as_of, state.config.max_lineage_depth).gql()?;
+        let graph = state.lineage.lineage(&state.store.snapshot(), &query).await.gql()?;
         Ok(graph.into())
     }
 
@@ -57,7 +41,7 @@ impl LineageQuery {
         #[graphql(default = 10)] depth: i32,
     ) -> GqlResult<Vec<ColumnLineageEdgeObject>> {
         let state = state(ctx)?;
-        let depth = check_depth(depth, state.config.max_lineage_depth).gql()?;
+        let depth = check_depth(depth.into(), state.config.max_lineage_depth).gql()?;
         let edges = lineage::column_lineage(&state.store, &namespace, &name, field.as_deref(), direction.into(), depth)
             .await
             .gql()?;
