@@ -2,7 +2,7 @@
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
 //! into a version pointer by 000018, a gate decision's reasons, an incident's blast radius, a
-//! run's facets and its taint path compressed by 000019 to 000022).
+//! run's facets, its taint path and a dataset's merged facets compressed by 000019 to 000023).
 
 mod common;
 
@@ -301,6 +301,9 @@ async fn old_data_reads_the_same_after_the_upgrade(backend: common::Backend) {
     let refs = |names: &[&str]| names.iter().map(|n| ("wh".to_string(), n.to_string())).collect::<Vec<_>>();
     let datasets = snapshot.dataset_ownership(&refs(&["owned", "plain"])).await.expect("dataset owners");
     assert_eq!(datasets, [(("wh".to_string(), "owned".to_string()), owners.clone())].into_iter().collect());
+    // The facets themselves, compressed by 000023, read as they were written.
+    let owned = snapshot.dataset_by_ref("wh", "owned").await.expect("read a dataset").expect("the dataset");
+    assert_eq!(owned.facets, serde_json::json!({"ownership": owners, "schema": {"fields": []}}));
     let jobs = snapshot.job_ownership(&refs(&["owned_job"])).await.expect("job owners");
     assert_eq!(jobs.get(&("wh".to_string(), "owned_job".to_string())), Some(&owners));
     let times: Vec<DateTime<Utc>> = store.metrics_of(DatasetId(1), 100).await.expect("metrics").iter().map(|m| m.observed_at).collect();
@@ -345,9 +348,9 @@ async fn json_rows<K: sea_orm::TryGetable, T: serde::de::DeserializeOwned>(conn:
 
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back), 000019 to 000022 compress a gate
-/// decision's reasons, an incident's blast radius, a run's facets and its taint path (and back
-/// to JSON).
+/// dataset's schema copy into a version pointer (and back), 000019 to 000023 compress a gate
+/// decision's reasons, an incident's blast radius, a run's facets, its taint path and a
+/// dataset's merged facets (and back to JSON).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -357,10 +360,13 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let conn = Database::connect(&db.url).await.expect("connect");
     Migrator::up(&conn, None).await.expect("every migration");
     let schema = serde_json::json!([{"name": "id", "type": "BIGINT"}]);
+    // Facets with text that JSON escapes, stored compressed as 000023 left them.
+    let facets = serde_json::json!({"schema": {"fields": schema}, "documentation": {"description": "line 1\n\"quoted\" \u{e9}"}});
+    let packed_facets = zstd::bulk::compress(facets.to_string().as_bytes(), 3).expect("compress");
     let rows: [(&str, Vec<&str>, Vec<sea_orm::Value>); 3] = [
         ("run_io", vec!["run_id", "dataset_id", "direction", "first_seen", "last_seen"], vec!["run-a".into(), 1.into(), "INPUT".into(), t0.into(), t0.into()]),
         ("dataset_versions", vec!["dataset_id", "version", "schema_fields", "created_at"], vec![1.into(), "s:one".into(), schema.clone().into(), t0.into()]),
-        ("datasets", vec!["namespace", "name", "facets", "schema_version_id", "created_at", "updated_at"], vec!["wh".into(), "t".into(), serde_json::json!({}).into(), 1.into(), t0.into(), t0.into()]),
+        ("datasets", vec!["namespace", "name", "facets_zstd", "schema_version_id", "created_at", "updated_at"], vec!["wh".into(), "t".into(), packed_facets.into(), 1.into(), t0.into(), t0.into()]),
     ];
     for (table, columns, values) in rows {
         let mut insert = Query::insert();
@@ -395,7 +401,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(6)).await.expect("000022 to 000017 down");
+    Migrator::down(&conn, Some(7)).await.expect("000023 to 000017 down");
+    let restored: Vec<(i64, serde_json::Value)> = json_rows(&conn, r#"SELECT "id", CAST("facets" AS TEXT) AS t FROM "datasets""#).await;
+    assert_eq!(restored, [(1, facets.clone())]);
     let restored: Vec<(String, Vec<String>)> = json_rows(&conn, r#"SELECT "run_id" AS id, CAST("path" AS TEXT) AS t FROM "run_taints" ORDER BY "run_id""#).await;
     assert_eq!(restored, (0..runs.len()).map(|i| (run_taint(i).run_id, run_taint(i).path)).collect::<Vec<_>>());
     let restored: Vec<(String, serde_json::Value)> = json_rows(&conn, r#"SELECT "id", CAST("facets" AS TEXT) AS t FROM "runs" ORDER BY "id""#).await;
@@ -409,7 +417,7 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 to 000022 up again");
+    Migrator::up(&conn, None).await.expect("000017 to 000023 up again");
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
@@ -427,7 +435,7 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let io = store.run_io_of_runs(&["run-a".to_string()]).await.expect("run io");
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
     let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");
-    assert_eq!(datasets.iter().map(|d| d.schema_version_id).collect::<Vec<_>>(), [Some(1)]);
+    assert_eq!(datasets.iter().map(|d| (d.schema_version_id, &d.facets)).collect::<Vec<_>>(), [(Some(1), &facets)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ mod m20261128_000019_packed_gate_reasons;
 mod m20261128_000020_packed_blast_radius;
 mod m20261128_000021_packed_run_facets;
 mod m20261128_000022_packed_taint_path;
+mod m20261128_000023_packed_dataset_facets;
 mod packed_json;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_packed_blast_radius::Migration),
             Box::new(m20261128_000021_packed_run_facets::Migration),
             Box::new(m20261128_000022_packed_taint_path::Migration),
+            Box::new(m20261128_000023_packed_dataset_facets::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! zstd). The compressed form is the one `weir::store` writes and reads (`store/packed_json.rs`):
 //! one zstd frame of the JSON text, at zstd's default level, without a dictionary. Used for a
 //! gate decision's reasons (000019), an incident's blast radius (000020), a run's facets
-//! (000021) and a run's taint path (000022).
+//! (000021), a run's taint path (000022) and a dataset's merged facets (000023).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TryGetable};

@@ -13,21 +13,21 @@ fn non_empty(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
-impl From<dataset::Model> for Dataset {
-    fn from(r: dataset::Model) -> Self {
-        Dataset {
-            id: DatasetId(r.id),
-            namespace: r.namespace,
-            name: r.name,
-            facets: r.facets,
-            schema_version_id: r.schema_version_id,
-            current_version_id: r.current_version_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            last_written_at: r.last_written_at,
-            last_writer_run_id: r.last_writer_run_id,
-        }
-    }
+/// A dataset as stored; its facets are unpacked, so a damaged row is an error, not a dataset.
+pub(super) fn dataset_of(r: dataset::Model) -> Result<Dataset, StoreError> {
+    let facets = unpack(&r.facets_zstd, || format!("dataset {}: facets", r.id))?;
+    Ok(Dataset {
+        id: DatasetId(r.id),
+        namespace: r.namespace,
+        name: r.name,
+        facets,
+        schema_version_id: r.schema_version_id,
+        current_version_id: r.current_version_id,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        last_written_at: r.last_written_at,
+        last_writer_run_id: r.last_writer_run_id,
+    })
 }
 
 impl From<dataset_version::Model> for DatasetVersion {

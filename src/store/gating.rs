@@ -15,7 +15,7 @@ use super::entities::{
     check_result, dataset, dataset_alias, gate_decision, gate_violation, job, latest_check, lineage_edge, rule, run,
     run_io, run_taint, waiver,
 };
-use super::convert::run_of;
+use super::convert::{dataset_of, run_of};
 use super::packed_json::{pack, unpack};
 use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
@@ -73,7 +73,7 @@ impl Snapshot<'_> {
     }
 
     pub async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset>, StoreError> {
-        Ok(dataset::Entity::find_by_id(id.0).one(&self.exec).await?.map(Into::into))
+        dataset::Entity::find_by_id(id.0).one(&self.exec).await?.map(dataset_of).transpose()
     }
 
     pub async fn datasets(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
@@ -86,7 +86,7 @@ impl Snapshot<'_> {
             .order_by_asc(dataset::Column::Name)
             .all(&self.exec)
             .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(dataset_of).collect()
     }
 
     /// By identity or alias.
@@ -97,7 +97,7 @@ impl Snapshot<'_> {
             .one(&self.exec)
             .await?;
         if let Some(found) = found {
-            return Ok(Some(found.into()));
+            return dataset_of(found).map(Some);
         }
         let alias = dataset_alias::Entity::find()
             .filter(dataset_alias::Column::Namespace.eq(namespace))

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{dataset, dataset_version, graph_state, job, lineage_edge};
+use super::convert::dataset_of;
 use super::in_list;
 use super::{Snapshot, StoreError};
 use crate::model::{Dataset, DatasetId, DatasetVersion, Direction, Edge, EdgeChange, Job, JobId, NamedDataset};
@@ -31,28 +32,29 @@ type EdgeRow = (i64, i64, i64, String, Option<DateTime<Utc>>);
 impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-        self.rows_by_ids::<dataset::Entity, _>(dataset::Column::Id, &ids).await
+        self.rows_by_ids::<dataset::Entity, _>(dataset::Column::Id, &ids, dataset_of).await
     }
 
     pub async fn versions_by_ids(&self, ids: &[i64]) -> Result<Vec<DatasetVersion>, StoreError> {
-        self.rows_by_ids::<dataset_version::Entity, _>(dataset_version::Column::Id, ids).await
+        self.rows_by_ids::<dataset_version::Entity, _>(dataset_version::Column::Id, ids, |r| Ok(r.into())).await
     }
 
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-        self.rows_by_ids::<job::Entity, _>(job::Column::Id, &ids).await
+        self.rows_by_ids::<job::Entity, _>(job::Column::Id, &ids, |r| Ok(r.into())).await
     }
 
     /// Whole rows of `E` whose `id` column is one of `ids`, as domain values.
-    async fn rows_by_ids<E, T>(&self, id: E::Column, ids: &[i64]) -> Result<Vec<T>, StoreError>
+    async fn rows_by_ids<E, T>(&self, id: E::Column, ids: &[i64], convert: impl Fn(E::Model) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError>
     where
         E: EntityTrait,
-        E::Model: Into<T>,
     {
         let mut found = Vec::with_capacity(ids.len());
         for list in in_list::chunks(ids) {
             let rows = E::find().filter(id.is_in(list)).all(&self.exec).await?;
-            found.extend(rows.into_iter().map(Into::into));
+            for row in rows {
+                found.push(convert(row)?);
+            }
         }
         Ok(found)
     }

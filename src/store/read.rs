@@ -11,7 +11,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
     namespace, raw_event, run, run_io,
 };
-use super::convert::run_of;
+use super::convert::{dataset_of, run_of};
 use super::{Store, StoreError};
 use crate::model::*;
 
@@ -68,7 +68,7 @@ impl Store {
         let mut rows = query.limit(first + 1).all(&self.db).await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
-        Ok(Page { items: rows.into_iter().map(Into::into).collect(), has_next })
+        Ok(Page { items: rows.into_iter().map(dataset_of).collect::<Result<_, _>>()?, has_next })
     }
 
     pub async fn jobs_page(

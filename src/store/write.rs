@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::{NotSet, Set}, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ActiveModelTrait, ActiveValue::{NotSet, Set}, ColumnTrait, DatabaseTransaction, EntityTrait,
     FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
 };
@@ -88,8 +88,8 @@ pub struct JobState {
     pub latest_run_time: Option<DateTime<Utc>>,
 }
 
-/// The mutable state of a dataset row. Its facets are not part of it: they are merged in the
-/// database ([`WriteTx::save_dataset`]).
+/// The mutable state of a dataset row. Its facets are kept as stored (compressed): only an
+/// event that brings facets unpacks them, to merge its own in ([`WriteTx::save_dataset`]).
 #[derive(Debug, Clone)]
 pub struct DatasetState {
     pub id: DatasetId,
@@ -101,10 +101,13 @@ pub struct DatasetState {
     pub current_version_time: Option<DateTime<Utc>>,
     pub last_written_at: Option<DateTime<Utc>>,
     pub last_writer_run_id: Option<String>,
+    /// The merged facets as read under lock, one zstd frame; empty for a row inserted by this
+    /// transaction (no facets yet).
+    facets_zstd: Vec<u8>,
 }
 
 impl DatasetState {
-    /// A dataset row as it is first inserted: no version, never written.
+    /// A dataset row as it is first inserted: no version, never written, no facets.
     fn new(id: DatasetId) -> DatasetState {
         DatasetState {
             id,
@@ -114,6 +117,7 @@ impl DatasetState {
             current_version_time: None,
             last_written_at: None,
             last_writer_run_id: None,
+            facets_zstd: Vec::new(),
         }
     }
 }
@@ -145,6 +149,7 @@ struct LockedDataset {
     current_version_time: Option<DateTime<Utc>>,
     last_written_at: Option<DateTime<Utc>>,
     last_writer_run_id: Option<String>,
+    facets_zstd: Vec<u8>,
 }
 
 /// What [`WriteTx::insert_dataset`] found: the id of the row it inserted, or of the row
@@ -173,6 +178,7 @@ fn locked_dataset(filter: impl sea_orm::sea_query::IntoCondition) -> sea_orm::Se
             dataset::Column::CurrentVersionId,
             dataset::Column::LastWrittenAt,
             dataset::Column::LastWriterRunId,
+            dataset::Column::FacetsZstd,
         ])
         .column_as(version_column(dataset_version::Column::Version), "current_version")
         .column_as(version_column(dataset_version::Column::CreatedAt), "current_version_time")
@@ -467,6 +473,7 @@ impl WriteTx {
             current_version_time,
             last_written_at: found.last_written_at,
             last_writer_run_id: found.last_writer_run_id,
+            facets_zstd: found.facets_zstd,
         })
     }
 
@@ -521,7 +528,7 @@ impl WriteTx {
         let row = dataset::ActiveModel {
             namespace: Set(namespace.to_string()),
             name: Set(name.to_string()),
-            facets: Set(Value::Object(Default::default())),
+            facets_zstd: Set(pack(&Map::new())?),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -560,7 +567,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes a dataset's state back, and merges `facets` (an event's) into its stored ones.
+    /// Writes a dataset's state back, and merges `facets` (an event's) into its stored ones
+    /// (rewritten only when that changes them).
     pub async fn save_dataset(&self, state: &DatasetState, facets: &Map<String, Value>, now: DateTime<Utc>) -> Result<(), StoreError> {
         use dataset::Column as C;
         let mut update = dataset::Entity::update_many()
@@ -576,17 +584,16 @@ impl WriteTx {
             update = update.col_expr(C::Ownership, Expr::value(ownership.clone()));
         }
         if !facets.is_empty() {
-            let merged = match merged_facets(self.tx.get_database_backend(), facets) {
-                Some(merged) => merged,
-                None => {
-                    let stored: Option<Value> =
-                        dataset::Entity::find_by_id(state.id.0).select_only().column(C::Facets).into_tuple().one(&self.tx).await?;
-                    let mut stored = stored.unwrap_or_default();
-                    merge_facets(&mut stored, facets);
-                    Expr::value(stored)
-                }
+            // Read, merged and written back here (not merged in SQL): the document is stored
+            // compressed. The row is locked, so no other writer merges in between.
+            let mut merged = if state.facets_zstd.is_empty() {
+                Value::Object(Map::new())
+            } else {
+                unpack(&state.facets_zstd, || format!("dataset {}: facets", state.id.0))?
             };
-            update = update.col_expr(C::Facets, merged);
+            if merge_facets(&mut merged, facets) {
+                update = update.col_expr(C::FacetsZstd, Expr::value(pack(&merged)?));
+            }
         }
         update.exec(&self.tx).await?;
         Ok(())
@@ -911,35 +918,6 @@ pub(super) fn last_of_each<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn
         }
     }
     unique
-}
-
-/// The most facets one SQLite `json_set` call merges; more go through Weir.
-const MAX_FACETS_PER_JSON_SET: usize = 200;
-
-/// `facets` merged into a dataset's stored ones as an SQL expression, facet by facet as
-/// [`merge_facets`] does, so that the merged document (most of a dataset row) is neither read
-/// back nor decoded on every event: decoding it under lock was the largest single cost of
-/// ingestion. PostgreSQL's `||` on `jsonb` replaces top-level keys; SQLite's `json_set` takes
-/// one path per facet. `None` when SQLite cannot take the facets that way (too many, or a
-/// name that a JSON path cannot hold): the caller then merges in Weir.
-fn merged_facets(backend: sea_orm::DatabaseBackend, facets: &Map<String, Value>) -> Option<sea_orm::sea_query::SimpleExpr> {
-    if backend == sea_orm::DatabaseBackend::Postgres {
-        return Some(Expr::cust_with_values(r#""facets" || CAST($1 AS jsonb)"#, [Value::Object(facets.clone())]));
-    }
-    // SQLite takes at most 1000 arguments per function call (two per facet here), and reads a
-    // path as a C string (a NUL ends it).
-    if facets.len() > MAX_FACETS_PER_JSON_SET || facets.keys().any(|name| name.contains(['"', '\\', '\0'])) {
-        return None;
-    }
-    let mut sql = String::from(r#"json_set("facets""#);
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(2 * facets.len());
-    for (name, value) in facets {
-        sql.push_str(", ?, json(?)");
-        values.push(format!("$.\"{name}\"").into());
-        values.push(value.to_string().into());
-    }
-    sql.push(')');
-    Some(Expr::cust_with_values(sql, values))
 }
 
 /// Latest value wins, facet by facet: a facet not repeated in a later event is kept. Returns

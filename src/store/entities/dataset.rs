@@ -8,8 +8,8 @@ pub struct Model {
     pub id: i64,
     pub namespace: String,
     pub name: String,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub facets: Json,
+    /// The merged facets' JSON, one zstd frame (`store/packed_json.rs`, migration 000023).
+    pub facets_zstd: Vec<u8>,
     /// The version whose schema is the dataset's current one (migration 000018).
     pub schema_version_id: Option<i64>,
     pub current_version_id: Option<i64>,
