@@ -2,7 +2,8 @@
 //! same after the upgrade, on both backends (metric values grouped into reports by 000013,
 //! ownership facets copied into their own columns by 000015, a dataset's schema copy turned
 //! into a version pointer by 000018, a gate decision's reasons, an incident's blast radius, a
-//! run's facets, its taint path and a dataset's merged facets compressed by 000019 to 000023).
+//! run's facets, its taint path, a dataset's merged facets and a version's schema compressed by
+//! 000019 to 000024).
 
 mod common;
 
@@ -348,9 +349,10 @@ async fn json_rows<K: sea_orm::TryGetable, T: serde::de::DeserializeOwned>(conn:
 
 /// The newest migrations can be undone and done again, keeping what they do not drop:
 /// 000017 drops `run_io.facets` (going down brings the column back as `{}`), 000018 turns a
-/// dataset's schema copy into a version pointer (and back), 000019 to 000023 compress a gate
-/// decision's reasons, an incident's blast radius, a run's facets, its taint path and a
-/// dataset's merged facets (and back to JSON).
+/// dataset's schema copy into a version pointer (and back), 000019 to 000024 compress a gate
+/// decision's reasons, an incident's blast radius, a run's facets, its taint path, a dataset's
+/// merged facets and a version's schema (and back to JSON; a version without a schema stays
+/// NULL).
 async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -363,9 +365,12 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     // Facets with text that JSON escapes, stored compressed as 000023 left them.
     let facets = serde_json::json!({"schema": {"fields": schema}, "documentation": {"description": "line 1\n\"quoted\" \u{e9}"}});
     let packed_facets = zstd::bulk::compress(facets.to_string().as_bytes(), 3).expect("compress");
-    let rows: [(&str, Vec<&str>, Vec<sea_orm::Value>); 3] = [
+    let packed_schema = zstd::bulk::compress(schema.to_string().as_bytes(), 3).expect("compress");
+    let rows: [(&str, Vec<&str>, Vec<sea_orm::Value>); 4] = [
         ("run_io", vec!["run_id", "dataset_id", "direction", "first_seen", "last_seen"], vec!["run-a".into(), 1.into(), "INPUT".into(), t0.into(), t0.into()]),
-        ("dataset_versions", vec!["dataset_id", "version", "schema_fields", "created_at"], vec![1.into(), "s:one".into(), schema.clone().into(), t0.into()]),
+        ("dataset_versions", vec!["dataset_id", "version", "schema_fields_zstd", "created_at"], vec![1.into(), "s:one".into(), packed_schema.into(), t0.into()]),
+        // A version without a schema: NULL down and up again.
+        ("dataset_versions", vec!["dataset_id", "version", "created_at"], vec![1.into(), "v:2".into(), t0.into()]),
         ("datasets", vec!["namespace", "name", "facets_zstd", "schema_version_id", "created_at", "updated_at"], vec!["wh".into(), "t".into(), packed_facets.into(), 1.into(), t0.into(), t0.into()]),
     ];
     for (table, columns, values) in rows {
@@ -401,7 +406,10 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
         }
     };
 
-    Migrator::down(&conn, Some(7)).await.expect("000023 to 000017 down");
+    Migrator::down(&conn, Some(8)).await.expect("000024 to 000017 down");
+    let restored: Vec<(i64, Option<serde_json::Value>)> =
+        json_rows(&conn, r#"SELECT "id", COALESCE(CAST("schema_fields" AS TEXT), 'null') AS t FROM "dataset_versions" ORDER BY "id""#).await;
+    assert_eq!(restored, [(1, Some(schema.clone())), (2, None)]);
     let restored: Vec<(i64, serde_json::Value)> = json_rows(&conn, r#"SELECT "id", CAST("facets" AS TEXT) AS t FROM "datasets""#).await;
     assert_eq!(restored, [(1, facets.clone())]);
     let restored: Vec<(String, Vec<String>)> = json_rows(&conn, r#"SELECT "run_id" AS id, CAST("path" AS TEXT) AS t FROM "run_taints" ORDER BY "run_id""#).await;
@@ -417,7 +425,7 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     let copy = text(r#"SELECT CAST("schema_fields" AS TEXT) AS t FROM "datasets""#).await.expect("a schema copy");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&copy).expect("json"), schema);
 
-    Migrator::up(&conn, None).await.expect("000017 to 000023 up again");
+    Migrator::up(&conn, None).await.expect("000017 to 000024 up again");
     conn.close().await.expect("close");
     // A new store: the first one's connections prepared statements for the old columns.
     let store = Store::connect(&db.url).await.expect("connect the store again");
@@ -436,6 +444,9 @@ async fn the_newest_migrations_go_down_and_up_again(backend: common::Backend) {
     assert_eq!(io.iter().map(|r| (r.dataset_id, r.first_seen)).collect::<Vec<_>>(), [(DatasetId(1), t0)]);
     let datasets = store.datasets_by_ids(&[DatasetId(1)]).await.expect("datasets");
     assert_eq!(datasets.iter().map(|d| (d.schema_version_id, &d.facets)).collect::<Vec<_>>(), [(Some(1), &facets)]);
+    let versions = store.snapshot().versions_by_ids(&[1, 2]).await.expect("versions");
+    let schemas: Vec<_> = versions.iter().map(|v| (v.id, v.schema_fields.clone())).collect();
+    assert_eq!(schemas, [(1, Some(schema.clone())), (2, None)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

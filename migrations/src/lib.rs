@@ -25,6 +25,7 @@ mod m20261128_000020_packed_blast_radius;
 mod m20261128_000021_packed_run_facets;
 mod m20261128_000022_packed_taint_path;
 mod m20261128_000023_packed_dataset_facets;
+mod m20261128_000024_packed_version_schema;
 mod packed_json;
 
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000021_packed_run_facets::Migration),
             Box::new(m20261128_000022_packed_taint_path::Migration),
             Box::new(m20261128_000023_packed_dataset_facets::Migration),
+            Box::new(m20261128_000024_packed_version_schema::Migration),
         ]
     }
 }

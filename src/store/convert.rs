@@ -30,17 +30,21 @@ pub(super) fn dataset_of(r: dataset::Model) -> Result<Dataset, StoreError> {
     })
 }
 
-impl From<dataset_version::Model> for DatasetVersion {
-    fn from(r: dataset_version::Model) -> Self {
-        DatasetVersion {
-            id: r.id,
-            dataset_id: DatasetId(r.dataset_id),
-            version: r.version,
-            schema_fields: r.schema_fields,
-            run_id: r.run_id,
-            created_at: r.created_at,
-        }
-    }
+/// A dataset version as stored; its schema is unpacked.
+pub(super) fn version_of(r: dataset_version::Model) -> Result<DatasetVersion, StoreError> {
+    Ok(DatasetVersion {
+        schema_fields: version_schema(r.id, r.schema_fields_zstd.as_deref())?,
+        id: r.id,
+        dataset_id: DatasetId(r.dataset_id),
+        version: r.version,
+        run_id: r.run_id,
+        created_at: r.created_at,
+    })
+}
+
+/// Version `id`'s schema fields from their packed form (`None`: a version without a schema).
+pub(super) fn version_schema(id: i64, packed: Option<&[u8]>) -> Result<Option<serde_json::Value>, StoreError> {
+    packed.map(|packed| unpack(packed, || format!("dataset version {id}: schema"))).transpose()
 }
 
 impl From<job::Model> for Job {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{dataset, dataset_version, graph_state, job, lineage_edge};
-use super::convert::dataset_of;
+use super::convert::{dataset_of, version_of};
 use super::in_list;
 use super::{Snapshot, StoreError};
 use crate::model::{Dataset, DatasetId, DatasetVersion, Direction, Edge, EdgeChange, Job, JobId, NamedDataset};
@@ -36,7 +36,7 @@ impl Snapshot<'_> {
     }
 
     pub async fn versions_by_ids(&self, ids: &[i64]) -> Result<Vec<DatasetVersion>, StoreError> {
-        self.rows_by_ids::<dataset_version::Entity, _>(dataset_version::Column::Id, ids, |r| Ok(r.into())).await
+        self.rows_by_ids::<dataset_version::Entity, _>(dataset_version::Column::Id, ids, version_of).await
     }
 
     pub async fn jobs_by_ids(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {

@@ -10,6 +10,7 @@ use super::entities::{
     assertion_observation, check_result, dataset, dataset_version, latest_check, rule,
     rule_change, run,
 };
+use super::convert::version_schema;
 use super::gating::{runs_with, writer_query};
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
@@ -397,24 +398,25 @@ impl WriteTx {
                     return Ok(());
                 }
                 if let Some(id) = schema_version_id {
-                    let fields: Option<Option<serde_json::Value>> = dataset_version::Entity::find_by_id(id)
+                    let fields: Option<Option<Vec<u8>>> = dataset_version::Entity::find_by_id(id)
                         .select_only()
-                        .column(dataset_version::Column::SchemaFields)
+                        .column(dataset_version::Column::SchemaFieldsZstd)
                         .into_tuple()
                         .one(&self.tx)
                         .await?;
-                    evidence.schema = fields.flatten().as_ref().map(columns_of);
+                    evidence.schema = version_schema(id, fields.flatten().as_deref())?.as_ref().map(columns_of);
                 }
                 if let Some(current) = current_version_id {
                     let previous = dataset_version::Entity::find()
                         .filter(dataset_version::Column::DatasetId.eq(dataset.0))
                         .filter(dataset_version::Column::Id.ne(current))
-                        .filter(dataset_version::Column::SchemaFields.is_not_null())
+                        .filter(dataset_version::Column::SchemaFieldsZstd.is_not_null())
                         .order_by_desc(dataset_version::Column::CreatedAt)
                         .order_by_desc(dataset_version::Column::Id)
                         .one(&self.tx)
                         .await?;
-                    evidence.previous_schema = previous.and_then(|v| v.schema_fields).as_ref().map(columns_of);
+                    let previous = previous.map(|v| version_schema(v.id, v.schema_fields_zstd.as_deref())).transpose()?.flatten();
+                    evidence.previous_schema = previous.as_ref().map(columns_of);
                 }
             }
             Some(t) => {
@@ -427,14 +429,16 @@ impl WriteTx {
                 }
                 let versions = dataset_version::Entity::find()
                     .filter(dataset_version::Column::DatasetId.eq(dataset.0))
-                    .filter(dataset_version::Column::SchemaFields.is_not_null())
+                    .filter(dataset_version::Column::SchemaFieldsZstd.is_not_null())
                     .filter(dataset_version::Column::CreatedAt.lte(t))
                     .order_by_desc(dataset_version::Column::CreatedAt)
                     .order_by_desc(dataset_version::Column::Id)
                     .limit(2)
                     .all(&self.tx)
                     .await?;
-                let mut schemas = versions.into_iter().filter_map(|v| v.schema_fields);
+                let schemas: Vec<Option<serde_json::Value>> =
+                    versions.into_iter().map(|v| version_schema(v.id, v.schema_fields_zstd.as_deref())).collect::<Result<_, _>>()?;
+                let mut schemas = schemas.into_iter().flatten();
                 evidence.schema = schemas.next().as_ref().map(columns_of);
                 evidence.previous_schema = schemas.next().as_ref().map(columns_of);
             }

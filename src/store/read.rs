@@ -11,7 +11,7 @@ use super::entities::{
     assertion_observation, column_lineage, dataset, dataset_alias, dataset_version, job,
     namespace, raw_event, run, run_io,
 };
-use super::convert::{dataset_of, run_of};
+use super::convert::{dataset_of, run_of, version_of};
 use super::{Store, StoreError};
 use crate::model::*;
 
@@ -174,7 +174,7 @@ impl Store {
             .order_by_desc(dataset_version::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(version_of).collect()
     }
 
     pub async fn run_io_of_runs(&self, runs: &[String]) -> Result<Vec<RunIo>, StoreError> {

@@ -647,7 +647,7 @@ impl WriteTx {
             dataset_id: Set(dataset_id.0),
             version: Set(version.to_string()),
             schema_hash: Set(schema_hash.map(str::to_string)),
-            schema_fields: Set(schema_fields),
+            schema_fields_zstd: Set(schema_fields.as_ref().map(pack).transpose()?),
             run_id: Set(run_id.map(str::to_string)),
             created_at: Set(created_at),
             ..Default::default()

@@ -9,8 +9,9 @@ pub struct Model {
     pub dataset_id: i64,
     pub version: String,
     pub schema_hash: Option<String>,
-    #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub schema_fields: Option<Json>,
+    /// The schema's fields as JSON, one zstd frame (`store/packed_json.rs`, migration
+    /// 000024); NULL for a version without a schema.
+    pub schema_fields_zstd: Option<Vec<u8>>,
     pub run_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
