@@ -369,12 +369,21 @@ struct BackendRun {
     import_secs: f64,
     import_summary: String,
     bytes_per_event: f64,
-    lineage: Vec<(u32, Latency, f64)>,
-    lineage_small: Vec<(u32, Latency, f64)>,
+    lineage: Vec<Lineage>,
+    lineage_small: Vec<Lineage>,
     gate: Latency,
     gate_small: Latency,
     page: Latency,
     rss_after_queries_kb: u64,
+}
+
+/// One depth's lineage queries: the same walks over GraphQL and over REST.
+#[derive(Default, Clone)]
+struct Lineage {
+    graphql: Latency,
+    rest: Latency,
+    /// Nodes per answer, on average.
+    nodes: f64,
 }
 
 const DEPTHS: [u32; 4] = [5, 10, 20, 100];
@@ -503,26 +512,26 @@ async fn run(mut args: RunArgs) -> Result<(), String> {
     );
     for (i, depth) in DEPTHS.iter().enumerate() {
         let label = if *depth == 100 { "unbounded (100)".to_string() } else { depth.to_string() };
-        let cell = |b: &BackendRun, small: bool| {
+        let cell = |b: &BackendRun, small: bool, rest: bool| {
             let v = if small { &b.lineage_small } else { &b.lineage };
-            v.get(i).map(|(_, l, nodes)| format!("{} ({nodes:.0} nodes)", l.p50_p99())).unwrap_or("-".into())
+            let lat = |l: &Lineage| if rest { l.rest.p50_p99() } else { l.graphql.p50_p99() };
+            v.get(i).map(|l| format!("{} ({:.0} nodes)", lat(l), l.nodes)).unwrap_or("-".into())
         };
-        let (floor_lat, floor_nodes) = &mem[i];
-        r.row(
-            &format!("Lineage upstream depth {label}, full graph: p50 / p99"),
-            cell(s, false),
-            pg(&|b| cell(b, false)),
-            format!("{} ({floor_nodes:.0} nodes)", floor_lat.p50_p99()),
-            if *depth == 10 { "p99 < 20 ms" } else { "" },
-        );
-        let (floor_lat, floor_nodes) = &mem_small[i];
-        r.row(
-            &format!("Lineage upstream depth {label}, 1/10 graph: p50 / p99"),
-            cell(s, true),
-            pg(&|b| cell(b, true)),
-            format!("{} ({floor_nodes:.0} nodes)", floor_lat.p50_p99()),
-            "cost ∝ answer",
-        );
+        for (small, graph, floor, target) in [
+            (false, "full graph", &mem[i], if *depth == 10 { "p99 < 20 ms" } else { "" }),
+            (true, "1/10 graph", &mem_small[i], "cost ∝ answer"),
+        ] {
+            let (floor_lat, floor_nodes) = floor;
+            for (rest, surface) in [(false, "GraphQL"), (true, "REST")] {
+                r.row(
+                    &format!("Lineage upstream depth {label}, {graph}, {surface}: p50 / p99"),
+                    cell(s, small, rest),
+                    pg(&|b| cell(b, small, rest)),
+                    format!("{} ({floor_nodes:.0} nodes)", floor_lat.p50_p99()),
+                    target,
+                );
+            }
+        }
     }
     r.row("Gate decision, full graph: p50 / p99", s.gate.p50_p99(), pg(&|b| b.gate.p50_p99()), "-".into(), "p99 < 10 ms");
     r.row("Gate decision, 1/10 graph: p50 / p99", s.gate_small.p50_p99(), pg(&|b| b.gate_small.p50_p99()), "-".into(), "");
@@ -665,12 +674,12 @@ fn decode(answer: Option<axum::body::Bytes>) -> Option<Value> {
     Some(body)
 }
 
-async fn queries(server: &Server, wh: &Warehouse, n: usize) -> (Vec<(u32, Latency, f64)>, Latency, Latency) {
+async fn queries(server: &Server, wh: &Warehouse, n: usize) -> (Vec<Lineage>, Latency, Latency) {
     let client = reqwest::Client::new();
     let (datasets, jobs) = picks(wh, n);
     let mut lineage = Vec::new();
     for depth in DEPTHS {
-        let mut lat = Latency::default();
+        let mut measured = Lineage::default();
         let mut nodes = 0usize;
         for &d in &datasets {
             let ds = &wh.datasets[d];
@@ -678,11 +687,28 @@ async fn queries(server: &Server, wh: &Warehouse, n: usize) -> (Vec<(u32, Latenc
             let q = "query($id: ID!, $depth: Int!) { lineage(nodeId: $id, direction: UPSTREAM, depth: $depth) { nodes { id kind } edges { from to } } }";
             let t = Instant::now();
             let answer = graphql(&client, &server.base, q, json!({ "id": id, "depth": depth })).await;
-            lat.add(t.elapsed());
+            measured.graphql.add(t.elapsed());
             let body = decode(answer);
-            nodes += body.as_ref().and_then(|b| b["data"]["lineage"]["nodes"].as_array().map(Vec::len)).unwrap_or(0);
+            let graphql_nodes = body.as_ref().and_then(|b| b["data"]["lineage"]["nodes"].as_array().map(Vec::len)).unwrap_or(0);
+            nodes += graphql_nodes;
+            // The same walk from `GET /api/v1/lineage`, right after, under the same conditions.
+            let url = format!("{}/api/v1/lineage", server.base);
+            let t = Instant::now();
+            let answer = client.get(&url).query(&[("nodeId", id.as_str()), ("direction", "UPSTREAM"), ("depth", &depth.to_string())]).send().await;
+            let answer = match answer {
+                Ok(response) => response.bytes().await.ok(),
+                Err(_) => None,
+            };
+            measured.rest.add(t.elapsed());
+            let rest_nodes = answer
+                .and_then(|a| serde_json::from_slice::<Value>(&a).ok())
+                .and_then(|b| b["nodes"].as_array().map(Vec::len));
+            if rest_nodes != Some(graphql_nodes) {
+                eprintln!("REST lineage of {id} at depth {depth}: {rest_nodes:?} nodes, GraphQL {graphql_nodes}");
+            }
         }
-        lineage.push((depth, lat, nodes as f64 / datasets.len().max(1) as f64));
+        measured.nodes = nodes as f64 / datasets.len().max(1) as f64;
+        lineage.push(measured);
     }
     let mut gate = Latency::default();
     for &j in &jobs {
