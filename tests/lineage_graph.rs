@@ -317,6 +317,9 @@ backend_tests! {
         }));
         let g = lineage(&app, "dataset:wh:report", "UPSTREAM", 2, None).await;
         assert!(node_ids(&g).contains(&"job:spark:write".to_string()), "{g}");
+        // A walk from the alias starts at the dataset it names.
+        let g = lineage(&app, "dataset:s3://lake:warehouse/orders", "BOTH", 1, None).await;
+        assert_eq!(node_ids(&g), vec!["dataset:hive://metastore:default.orders", "dataset:wh:report", "job:spark:read", "job:spark:write"]);
     }
 
     async fn parent_facet_links_task_to_dag(app) {

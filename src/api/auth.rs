@@ -110,7 +110,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             request.extensions_mut().insert(access);
             next.run(request).await
         }
-        Ok(access) => access.forbidden(needed, &format!("`{}`", request.uri().path())).into_response(),
+        Ok(access) => access.forbidden(needed, &format!("`{} {}`", request.method(), request.uri().path())).into_response(),
         Err(e) => e.into_response(),
     }
 }

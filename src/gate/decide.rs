@@ -47,8 +47,8 @@ pub async fn decide(
         Some(refs) => {
             let mut found = Vec::new();
             for r in refs {
-                match snapshot.dataset_by_ref(&r.namespace, &r.name).await? {
-                    Some(d) => found.push(NamedDataset::from(&d)),
+                match snapshot.named_dataset_by_ref(&r.namespace, &r.name).await? {
+                    Some(d) => found.push(d),
                     None => reasons.push(unknown_input(r.clone(), unknown, "Weir has never seen this dataset")),
                 }
             }

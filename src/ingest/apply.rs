@@ -303,8 +303,8 @@ async fn apply_dataset(
         state.last_writer_run_id = evidence.run_id.map(str::to_string);
     }
     // Most events name inputs without facets and without writing them: rewriting their rows
-    // was a share of every event's cost. Facets, when there are any, are merged by the
-    // database into the stored ones.
+    // was a share of every event's cost. Facets, when there are any, are merged into the
+    // stored ones (which are kept compressed) under the row's lock.
     if !dataset.facets.is_empty() || written(&state) != before {
         tx.save_dataset(&state, &dataset.facets, ctx.now).await?;
     } else {

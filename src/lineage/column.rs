@@ -37,7 +37,8 @@ pub async fn column_lineage(
     depth: u32,
 ) -> Result<Vec<ColumnLineageEdge>, LineageError> {
     let start = store
-        .dataset_by_ref(namespace, name)
+        .snapshot()
+        .named_dataset_by_ref(namespace, name)
         .await?
         .ok_or_else(|| LineageError::NotFound(format!("dataset:{namespace}:{name}")))?;
     let fields: Vec<String> = field.map(|f| vec![f.to_string()]).unwrap_or_default();

@@ -215,7 +215,7 @@ pub(super) async fn resolve(store: &Snapshot<'_>, id: &NodeId) -> Result<Node, L
     for (namespace, name) in id.candidates() {
         match id.kind {
             NodeKind::Dataset => {
-                if let Some(d) = store.dataset_by_ref(namespace, name).await? {
+                if let Some(d) = store.named_dataset_by_ref(namespace, name).await? {
                     return Ok(Node::Dataset(d.id));
                 }
             }

@@ -20,7 +20,7 @@ use super::packed_json::{pack, unpack};
 use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
 use crate::gate::model::{Decision, GateDecision, GateViolation, RunTaint, Waiver};
-use crate::model::{Dataset, DatasetId, DatasetRef, Direction, Job, JobId, Run, RunState};
+use crate::model::{Dataset, DatasetId, DatasetRef, Direction, Job, JobId, NamedDataset, Run, RunState};
 use crate::quality::records::{CheckResult, RuleRecord};
 
 /// A read view: the pool, or an open write transaction (which sees its own changes).
@@ -99,15 +99,40 @@ impl Snapshot<'_> {
         if let Some(found) = found {
             return dataset_of(found).map(Some);
         }
+        match self.alias_target(namespace, name).await? {
+            Some(id) => self.dataset(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// By identity or alias, only what names the dataset: its facets are neither read nor
+    /// unpacked (the gate and lineage look inputs up this way on every request).
+    pub async fn named_dataset_by_ref(&self, namespace: &str, name: &str) -> Result<Option<NamedDataset>, StoreError> {
+        let named = |condition: Condition| {
+            dataset::Entity::find()
+                .select_only()
+                .columns([dataset::Column::Id, dataset::Column::Namespace, dataset::Column::Name])
+                .filter(condition)
+                .into_tuple::<(i64, String, String)>()
+                .one(&self.exec)
+        };
+        let mut found = named(Condition::all().add(dataset::Column::Namespace.eq(namespace)).add(dataset::Column::Name.eq(name))).await?;
+        if found.is_none()
+            && let Some(id) = self.alias_target(namespace, name).await?
+        {
+            found = named(Condition::all().add(dataset::Column::Id.eq(id.0))).await?;
+        }
+        Ok(found.map(|(id, namespace, name)| NamedDataset { id: DatasetId(id), namespace, name }))
+    }
+
+    /// The dataset an alias names.
+    async fn alias_target(&self, namespace: &str, name: &str) -> Result<Option<DatasetId>, StoreError> {
         let alias = dataset_alias::Entity::find()
             .filter(dataset_alias::Column::Namespace.eq(namespace))
             .filter(dataset_alias::Column::Name.eq(name))
             .one(&self.exec)
             .await?;
-        match alias {
-            Some(alias) => self.dataset(DatasetId(alias.dataset_id)).await,
-            None => Ok(None),
-        }
+        Ok(alias.map(|a| DatasetId(a.dataset_id)))
     }
 
     pub async fn job_by_ref(&self, namespace: &str, name: &str) -> Result<Option<Job>, StoreError> {

@@ -1,8 +1,8 @@
 //! JSON kept compressed: documents that Weir reads whole and SQL never looks into (a gate
 //! decision's reasons, an incident's blast radius, a run's facets and its taint path, a
-//! dataset's merged facets). A value is stored as one zstd frame of its JSON text, without a
-//! dictionary, so every row reads on its own; migrations 000019 to 000023 converted the
-//! existing rows the same way (`migrations/src/packed_json.rs`).
+//! dataset's merged facets, a version's schema). A value is stored as one zstd frame of its
+//! JSON text, without a dictionary, so every row reads on its own; migrations 000019 to 000024
+//! converted the existing rows the same way (`migrations/src/packed_json.rs`).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

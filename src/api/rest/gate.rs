@@ -53,7 +53,7 @@ async fn resolve_input(state: &AppState, input: &str) -> Result<DatasetRef, ApiE
     };
     let snapshot = state.store.snapshot();
     for (namespace, name) in splits.iter().rev() {
-        if snapshot.dataset_by_ref(namespace, name).await?.is_some() {
+        if snapshot.named_dataset_by_ref(namespace, name).await?.is_some() {
             return Ok(DatasetRef { namespace: namespace.to_string(), name: name.to_string() });
         }
     }
