@@ -8,17 +8,23 @@
 //! `WriteTx::commit`), so before each walk the index reads the generation (one small query)
 //! and, when it moved, reads only the edge rows changed since the one it holds.
 //!
+//! Nodes are numbered densely (their slot) as they first appear, so a walk marks and looks
+//! them up in flat arrays ([`super::memory_walk`]) instead of hash sets, and each node keeps
+//! its rank in answer order, so an answer of thousands of nodes is sorted by numbers, not by
+//! comparing ids that share long prefixes.
+//!
 //! Lineage as of a past time and walks inside a write transaction (an incident's blast
 //! radius, which must see uncommitted edges) read the database instead.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-
 use tokio::sync::RwLock;
 
-use super::traverse::{self, GraphSource, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve, walk};
-use crate::model::{DatasetId, EdgeChange, JobId};
+use super::memory_walk;
+use super::traverse::{self, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve};
+use crate::model::EdgeChange;
 use crate::store::{Snapshot, StoreError};
 
 /// A shared handle on the in-memory graph; cheap to clone.
@@ -27,19 +33,39 @@ pub struct LineageIndex {
     graph: Arc<RwLock<Graph>>,
 }
 
+/// A slot's rank while it has none: it joined after the last ranking, or has no name yet.
+const UNRANKED: u32 = u32::MAX;
+
 #[derive(Default)]
-struct Graph {
+pub(super) struct Graph {
     /// The generation this copy reflects; `None` before the first load.
     generation: Option<i64>,
     /// Current edge rows, by row id.
     edges: FxHashMap<i64, EdgeChange>,
-    /// The current edges by the node and side they touch, as (edge id, node at the other
-    /// end): `(to, true)` for the walk upstream, `(from, false)` downstream, so a step reads
-    /// only the edges it follows, without looking each one up.
-    adjacent: FxHashMap<(Node, bool), Vec<(i64, Node)>>,
-    /// Every node that has had a current edge, described once (its id is formatted here, not
-    /// per answer). Kept when its edges retire, like its name: a node's identity never changes.
-    nodes: FxHashMap<Node, LineageNode>,
+    /// The slot of every node that has had a current edge. Slots are never given back: a
+    /// node's identity (and name) never changes, and its edges may come back.
+    slot_of: FxHashMap<Node, u32>,
+    pub(super) slots: Vec<Slot>,
+    /// Each slot's position among the named slots in answer order ([`by_id`]), or
+    /// [`UNRANKED`]. Ranked again when the unranked grow past an eighth of the rest, so the
+    /// cost of a full sort is spread over many new nodes.
+    ranks: Vec<u32>,
+    unranked: usize,
+    /// Slots made since the last catch-up, to be named from the database.
+    unnamed: Vec<u32>,
+}
+
+/// One node of the graph.
+pub(super) struct Slot {
+    pub(super) node: Node,
+    /// Described once (its id is formatted here, not per answer); `None` when the database did
+    /// not name it (a walk then asks again).
+    pub(super) described: Option<LineageNode>,
+    /// The current edges into this node, as (edge row id, slot at the other end): what a walk
+    /// upstream follows.
+    pub(super) into: Vec<(i64, u32)>,
+    /// The current edges out of it: what a walk downstream follows.
+    pub(super) out_of: Vec<(i64, u32)>,
 }
 
 impl LineageIndex {
@@ -60,7 +86,7 @@ impl LineageIndex {
             graph.catch_up(store, generation).await?;
         }
         let graph = self.graph.read().await;
-        walk(&InMemory { graph: &graph, store }, start, query).await
+        memory_walk::lineage(&graph, store, start, query).await
     }
 
     /// Loads the current graph now, so that the first query after a start does not pay for it.
@@ -91,84 +117,125 @@ impl Graph {
         for change in &changes {
             self.apply(*change);
         }
-        self.learn_names(store, &changes).await?;
+        self.learn_names(store).await?;
+        if self.unranked > 0 && self.unranked >= self.slots.len() / 8 {
+            self.rank();
+        }
         self.generation = Some(generation);
         Ok(())
     }
 
-    fn apply(&mut self, change: EdgeChange) {
+    pub(super) fn apply(&mut self, change: EdgeChange) {
         if let Some(old) = self.edges.remove(&change.id) {
             let (from, to) = Node::ends(old.job_id, old.dataset_id, old.direction);
-            remove_id(&mut self.adjacent, (to, true), old.id);
-            remove_id(&mut self.adjacent, (from, false), old.id);
+            if let (Some(&from), Some(&to)) = (self.slot_of.get(&from), self.slot_of.get(&to)) {
+                self.slots[to as usize].into.retain(|&(e, _)| e != old.id);
+                self.slots[from as usize].out_of.retain(|&(e, _)| e != old.id);
+            }
         }
         if change.current {
             self.edges.insert(change.id, change);
             let (from, to) = Node::ends(change.job_id, change.dataset_id, change.direction);
-            self.adjacent.entry((to, true)).or_default().push((change.id, from));
-            self.adjacent.entry((from, false)).or_default().push((change.id, to));
+            let (from, to) = (self.slot(from), self.slot(to));
+            self.slots[to as usize].into.push((change.id, from));
+            self.slots[from as usize].out_of.push((change.id, to));
         }
     }
 
-    /// Describes the nodes of `changes` not described yet (names never change: they are the
-    /// nodes' identity).
-    async fn learn_names(&mut self, store: &Snapshot<'_>, changes: &[EdgeChange]) -> Result<(), StoreError> {
-        let current = || changes.iter().filter(|c| c.current);
-        let mut datasets: Vec<DatasetId> =
-            current().map(|c| c.dataset_id).filter(|&d| !self.nodes.contains_key(&Node::Dataset(d))).collect();
-        let mut jobs: Vec<JobId> = current().map(|c| c.job_id).filter(|&j| !self.nodes.contains_key(&Node::Job(j))).collect();
-        datasets.sort();
-        datasets.dedup();
-        jobs.sort();
-        jobs.dedup();
-        self.nodes.extend(describe_stored(store, &datasets, &jobs).await?);
-        Ok(())
-    }
-}
-
-/// Takes edge `id` off `node`'s list, and the node off the map when it has no edge left.
-fn remove_id<K: std::hash::Hash + Eq>(lists: &mut FxHashMap<K, Vec<(i64, Node)>>, node: K, id: i64) {
-    if let Some(ids) = lists.get_mut(&node) {
-        ids.retain(|&(e, _)| e != id);
-        if ids.is_empty() {
-            lists.remove(&node);
+    /// `node`'s slot, made for it on its first edge.
+    fn slot(&mut self, node: Node) -> u32 {
+        if let Some(&slot) = self.slot_of.get(&node) {
+            return slot;
         }
-    }
-}
-
-/// A walk's view of the in-memory graph. Nodes without current edges (a start node that lost
-/// them) are named from the database.
-struct InMemory<'a, 'b> {
-    graph: &'a Graph,
-    store: &'a Snapshot<'b>,
-}
-
-impl GraphSource for InMemory<'_, '_> {
-    async fn edges_toward(&self, nodes: &[Node], upstream: bool) -> Result<Vec<(Node, Node)>, StoreError> {
-        let g = self.graph;
-        let adjacent = nodes.iter().flat_map(|&node| g.adjacent.get(&(node, upstream)).into_iter().flatten().map(move |&(_, other)| (node, other)));
-        Ok(adjacent.map(|(node, other)| if upstream { (other, node) } else { (node, other) }).collect())
+        let slot = self.slots.len() as u32;
+        self.slots.push(Slot { node, described: None, into: Vec::new(), out_of: Vec::new() });
+        self.ranks.push(UNRANKED);
+        self.unranked += 1;
+        self.unnamed.push(slot);
+        self.slot_of.insert(node, slot);
+        slot
     }
 
-    async fn describe(&self, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
-        let mut described = Vec::with_capacity(nodes.len());
-        let (mut missing_datasets, mut missing_jobs) = (Vec::new(), Vec::new());
-        for &node in nodes {
-            match (self.graph.nodes.get(&node), node) {
-                (Some(described_node), _) => described.push((node, described_node.clone())),
-                (None, Node::Dataset(d)) => missing_datasets.push(d),
-                (None, Node::Job(j)) => missing_jobs.push(j),
+    pub(super) fn slot_of(&self, node: Node) -> Option<u32> {
+        self.slot_of.get(&node).copied()
+    }
+
+    /// Names the nodes that joined since the last catch-up (names never change: they are the
+    /// nodes' identity). One the database does not name stays unnamed; walks ask again.
+    async fn learn_names(&mut self, store: &Snapshot<'_>) -> Result<(), StoreError> {
+        let (mut datasets, mut jobs) = (Vec::new(), Vec::new());
+        for &slot in &self.unnamed {
+            match self.slots[slot as usize].node {
+                Node::Dataset(d) => datasets.push(d),
+                Node::Job(j) => jobs.push(j),
             }
         }
-        described.extend(describe_stored(self.store, &missing_datasets, &missing_jobs).await?);
-        Ok(described)
+        if datasets.is_empty() && jobs.is_empty() {
+            return Ok(());
+        }
+        for (node, described) in describe_stored(store, &datasets, &jobs).await? {
+            if let Some(&slot) = self.slot_of.get(&node) {
+                self.slots[slot as usize].described = Some(described);
+            }
+        }
+        self.unnamed.clear();
+        Ok(())
+    }
+
+    /// Ranks every named slot in answer order.
+    pub(super) fn rank(&mut self) {
+        let slots = &self.slots;
+        let mut named: Vec<(u32, &LineageNode)> =
+            slots.iter().enumerate().filter_map(|(s, slot)| Some((s as u32, slot.described.as_ref()?))).collect();
+        named.sort_unstable_by(|a, b| by_id(a.1, b.1));
+        let named: Vec<u32> = named.into_iter().map(|(s, _)| s).collect();
+        self.ranks.iter_mut().for_each(|r| *r = UNRANKED);
+        for (rank, &slot) in named.iter().enumerate() {
+            self.ranks[slot as usize] = rank as u32;
+            // Ids copied again in answer order, so that an answer's ids lie in ascending
+            // memory rather than in the order their nodes joined: reading them is most of
+            // what writing a large answer waits for.
+            let slot = &mut self.slots[slot as usize];
+            slot.described = slot.described.as_ref().map(LineageNode::relocated);
+        }
+        self.unranked = self.slots.len() - named.len();
+    }
+
+    /// Answer order of two described nodes, by their slots' ranks when both have one (the
+    /// same order, without reading text).
+    pub(super) fn answer_order(&self, a: (u32, &LineageNode), b: (u32, &LineageNode)) -> Ordering {
+        match (self.ranks.get(a.0 as usize), self.ranks.get(b.0 as usize)) {
+            (Some(&ra), Some(&rb)) if ra != UNRANKED && rb != UNRANKED => ra.cmp(&rb),
+            _ => by_id(a.1, b.1),
+        }
+    }
+}
+
+/// The order of nodes in an answer: by id, and, since two nodes can share one (`a:b` + `c`
+/// and `a` + `b:c`), then by namespace. Clients diff lineage graphs: it must not vary.
+pub(super) fn by_id(a: &LineageNode, b: &LineageNode) -> Ordering {
+    a.id().cmp(b.id()).then_with(|| a.namespace().cmp(b.namespace()))
+}
+
+/// A node's edges as nodes, for the tests.
+#[cfg(test)]
+impl Graph {
+    fn edges_into(&self, node: Node) -> Vec<(i64, Node)> {
+        let slot = self.slot_of[&node] as usize;
+        self.slots[slot].into.iter().map(|&(e, s)| (e, self.slots[s as usize].node)).collect()
+    }
+
+    fn edges_out_of(&self, node: Node) -> Vec<(i64, Node)> {
+        let slot = self.slot_of[&node] as usize;
+        self.slots[slot].out_of.iter().map(|&(e, s)| (e, self.slots[s as usize].node)).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Direction;
+    use crate::lineage::NodeKind;
+    use crate::model::{DatasetId, Direction, JobId};
 
     fn change(id: i64, job: i64, dataset: i64, direction: Direction, current: bool) -> EdgeChange {
         EdgeChange { id, job_id: JobId(job), dataset_id: DatasetId(dataset), direction, current }
@@ -182,12 +249,52 @@ mod tests {
         graph.apply(change(2, 10, 200, Direction::Output, true));
         let job = Node::Job(JobId(10));
         let (input, output) = (Node::Dataset(DatasetId(100)), Node::Dataset(DatasetId(200)));
-        assert_eq!((&graph.adjacent[&(job, true)], &graph.adjacent[&(job, false)]), (&vec![(1, input)], &vec![(2, output)]));
+        assert_eq!((graph.edges_into(job), graph.edges_out_of(job)), (vec![(1, input)], vec![(2, output)]));
         graph.apply(change(1, 10, 100, Direction::Input, false));
         graph.apply(change(1, 10, 100, Direction::Input, false));
-        assert!(!graph.adjacent.contains_key(&(job, true)));
-        assert_eq!(graph.adjacent[&(job, false)], vec![(2, output)]);
-        assert!(!graph.adjacent.contains_key(&(Node::Dataset(DatasetId(100)), false)));
+        assert!(graph.edges_into(job).is_empty());
+        assert_eq!(graph.edges_out_of(job), vec![(2, output)]);
+        assert!(graph.edges_out_of(input).is_empty());
         assert_eq!(graph.edges.len(), 1);
+        // A node keeps its slot when it loses its edges, and gets no second one.
+        graph.apply(change(3, 10, 100, Direction::Input, true));
+        assert_eq!((graph.slots.len(), graph.edges_into(job)), (3, vec![(3, input)]));
+    }
+
+    #[test]
+    fn ranks_give_the_order_of_ids_and_new_nodes_compare_by_text_until_ranked() {
+        let mut graph = Graph::default();
+        let names = ["b", "a:b", "a", "c"];
+        for (i, name) in names.iter().enumerate() {
+            graph.apply(change(i as i64, i as i64, i as i64, Direction::Input, true));
+            let dataset = graph.slot_of[&Node::Dataset(DatasetId(i as i64))] as usize;
+            graph.slots[dataset].described = Some(LineageNode::new(NodeKind::Dataset, "ns", name));
+            let job = graph.slot_of[&Node::Job(JobId(i as i64))] as usize;
+            graph.slots[job].described = Some(LineageNode::new(NodeKind::Job, "ns", name));
+        }
+        let in_order = |graph: &Graph| {
+            let mut slots: Vec<u32> = (0..graph.slots.len() as u32).collect();
+            let node = |s: u32| graph.slots[s as usize].described.as_ref().map(|n| (s, n));
+            slots.sort_by(|&a, &b| match (node(a), node(b)) {
+                (Some(a), Some(b)) => graph.answer_order(a, b),
+                _ => Ordering::Equal,
+            });
+            slots.iter().map(|&s| graph.slots[s as usize].described.as_ref().map(|n| n.id().to_string())).collect::<Vec<_>>()
+        };
+        let by_text = in_order(&graph);
+        graph.rank();
+        assert_eq!(graph.unranked, 0);
+        assert_eq!(in_order(&graph), by_text);
+        let expected = ["dataset:ns:a", "dataset:ns:a:b", "dataset:ns:b", "dataset:ns:c", "job:ns:a", "job:ns:a:b", "job:ns:b", "job:ns:c"];
+        assert_eq!(by_text, expected.map(|id| Some(id.to_string())));
+        // A node added after the ranking sorts among the ranked ones by its text.
+        graph.apply(change(9, 9, 9, Direction::Input, true));
+        let new = graph.slot_of[&Node::Dataset(DatasetId(9))] as usize;
+        graph.slots[new].described = Some(LineageNode::new(NodeKind::Dataset, "ns", "a:c"));
+        let job = graph.slot_of[&Node::Job(JobId(9))] as usize;
+        graph.slots[job].described = Some(LineageNode::new(NodeKind::Job, "ns", "0"));
+        let ids = in_order(&graph);
+        assert_eq!(ids[2], Some("dataset:ns:a:c".to_string()));
+        assert_eq!(ids[5], Some("job:ns:0".to_string()));
     }
 }

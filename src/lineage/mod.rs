@@ -5,6 +5,7 @@
 
 mod column;
 mod index;
+mod memory_walk;
 mod node_id;
 mod traverse;
 

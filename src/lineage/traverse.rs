@@ -17,10 +17,10 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn up(self) -> bool {
+    pub(super) fn up(self) -> bool {
         matches!(self, Direction::Upstream | Direction::Both)
     }
-    fn down(self) -> bool {
+    pub(super) fn down(self) -> bool {
         matches!(self, Direction::Downstream | Direction::Both)
     }
 }
@@ -47,17 +47,31 @@ pub struct LineageNode {
     kind: NodeKind,
     /// Where the name starts in `id`, after `kind:namespace:`.
     name_at: usize,
+    /// No character of the id needs escaping in JSON (nor, then, of its namespace and name):
+    /// known once here, not checked in every answer.
+    plain_json: bool,
 }
 
 impl LineageNode {
     pub fn new(kind: NodeKind, namespace: &str, name: &str) -> LineageNode {
         let id = NodeId::new(kind, namespace, name).to_string();
-        LineageNode { name_at: id.len() - name.len(), id: id.into(), kind }
+        let plain_json = !id.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+        LineageNode { name_at: id.len() - name.len(), id: id.into(), kind, plain_json }
+    }
+
+    /// The same node in a new allocation (see `Graph::rank`).
+    pub(super) fn relocated(&self) -> LineageNode {
+        LineageNode { id: Arc::from(&*self.id), ..*self }
     }
 
     /// `dataset:NAMESPACE:NAME` or `job:NAMESPACE:NAME`.
     pub fn id(&self) -> &Arc<str> {
         &self.id
+    }
+
+    /// Whether the id (and so its namespace and name) can be written in JSON as it is.
+    pub fn plain_json(&self) -> bool {
+        self.plain_json
     }
 
     pub fn kind(&self) -> NodeKind {
@@ -73,11 +87,13 @@ impl LineageNode {
     }
 }
 
-/// `from` feeds `to`, by node id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// `from` feeds `to`, by their positions in [`LineageGraph::nodes`]: an answer of thousands of
+/// edges neither copies nor shares ids for them (sharing is an atomic count per id, and those
+/// counts made the CPU wait on each id's memory in turn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LineageEdge {
-    pub from: Arc<str>,
-    pub to: Arc<str>,
+    pub from: u32,
+    pub to: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -298,7 +314,7 @@ async fn describe(
         edges.iter().filter_map(|(from, to)| Some((*position.get(from)?, *position.get(to)?))).collect();
     ends.sort_unstable();
     let nodes: Vec<LineageNode> = described.into_iter().map(|(_, node)| node).collect();
-    let edges = ends.into_iter().map(|(f, t)| LineageEdge { from: nodes[f].id().clone(), to: nodes[t].id().clone() }).collect();
+    let edges = ends.into_iter().map(|(from, to)| LineageEdge { from: from as u32, to: to as u32 }).collect();
     Ok(LineageGraph { nodes, edges, truncated: false })
 }
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::lineage_args::lineage_query;
-use crate::lineage::{Direction, LineageGraph, NodeKind};
+use crate::lineage::{Direction, LineageGraph, LineageNode, NodeKind};
 
 const PARAMETERS: &str = "nodeId, direction, depth, asOf";
 
@@ -89,43 +89,52 @@ fn direction(value: &str) -> Result<Direction, ApiError> {
 /// once with a loop the compiler vectorizes and copied as it is; one that does hold them is
 /// escaped by serde_json.
 fn answer_json(graph: &LineageGraph) -> Vec<u8> {
+    let node = |position: u32| graph.nodes.get(position as usize);
     let node_bytes: usize = graph.nodes.iter().map(|n| 2 * n.id().len() + 60).sum();
-    let edge_bytes: usize = graph.edges.iter().map(|e| e.from.len() + e.to.len() + 24).sum();
+    let edge_bytes: usize = graph.edges.iter().filter_map(|e| Some(node(e.from)?.id().len() + node(e.to)?.id().len() + 24)).sum();
+    // The ids lie scattered in memory, and copying them one after the other waited for each
+    // in turn (a third of a large answer's time). Reading a byte of each end of each first,
+    // in a loop whose reads do not depend on each other, lets the CPU fetch many at once.
+    let first_and_last = |n: &LineageNode| n.id().as_bytes().first().zip(n.id().as_bytes().last()).map_or(0, |(a, b)| a ^ b);
+    std::hint::black_box(graph.nodes.iter().fold(0, |acc, n| acc ^ first_and_last(n)));
     let mut out = Vec::with_capacity(node_bytes + edge_bytes + 32);
     out.extend_from_slice(b"{\"nodes\":[");
     for (i, node) in graph.nodes.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        let plain = node.plain_json();
         out.extend_from_slice(b"{\"id\":");
-        json_string(&mut out, node.id());
+        json_string(&mut out, node.id(), plain);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(kind_name(node.kind()).as_bytes());
         out.extend_from_slice(b"\",\"namespace\":");
-        json_string(&mut out, node.namespace());
+        json_string(&mut out, node.namespace(), plain);
         out.extend_from_slice(b",\"name\":");
-        json_string(&mut out, node.name());
+        json_string(&mut out, node.name(), plain);
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"edges\":[");
-    for (i, edge) in graph.edges.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for edge in &graph.edges {
+        // The walk gives positions in `nodes`; an edge with an end outside it is not an edge.
+        let (Some(from), Some(to)) = (node(edge.from), node(edge.to)) else { continue };
+        if !first {
             out.push(b',');
         }
+        first = false;
         out.extend_from_slice(b"{\"from\":");
-        json_string(&mut out, &edge.from);
+        json_string(&mut out, from.id(), from.plain_json());
         out.extend_from_slice(b",\"to\":");
-        json_string(&mut out, &edge.to);
+        json_string(&mut out, to.id(), to.plain_json());
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     out
 }
 
-/// `text` as a JSON string.
-fn json_string(out: &mut Vec<u8>, text: &str) {
-    // `fold`, not `all`: a loop that cannot stop early is one the compiler vectorizes.
-    let plain = !text.bytes().fold(false, |special, b| special | (b < 0x20) | (b == b'"') | (b == b'\\'));
+/// `text` as a JSON string; `plain` when it is known to hold nothing to escape.
+fn json_string(out: &mut Vec<u8>, text: &str, plain: bool) {
     if plain {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
@@ -159,7 +168,7 @@ mod tests {
             .enumerate()
             .map(|(i, name)| if i % 2 == 0 { LineageNode::new(NodeKind::Dataset, "pg://db:5432", name) } else { LineageNode::new(NodeKind::Job, "air\"flow", name) })
             .collect();
-        let edges: Vec<LineageEdge> = nodes.windows(2).map(|w| LineageEdge { from: w[0].id().clone(), to: w[1].id().clone() }).collect();
+        let edges: Vec<LineageEdge> = (1..nodes.len() as u32).map(|i| LineageEdge { from: i - 1, to: i }).collect();
         let wanted = json!({
             "nodes": nodes.iter().map(|n| json!({
                 "id": &**n.id(),
@@ -167,7 +176,7 @@ mod tests {
                 "namespace": n.namespace(),
                 "name": n.name(),
             })).collect::<Vec<_>>(),
-            "edges": edges.iter().map(|e| json!({"from": &*e.from, "to": &*e.to})).collect::<Vec<_>>(),
+            "edges": edges.iter().map(|e| json!({"from": &**nodes[e.from as usize].id(), "to": &**nodes[e.to as usize].id()})).collect::<Vec<_>>(),
         });
         let graph = LineageGraph { nodes, edges, truncated: false };
         let written = answer_json(&graph);

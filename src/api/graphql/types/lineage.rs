@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{Enum, ID, Object, SimpleObject, Value};
 
@@ -73,25 +75,29 @@ impl PlainObject for LineageNodeObject {
     }
 }
 
-pub struct LineageEdgeObject(LineageEdge);
+/// An edge by its ends' ids.
+pub struct LineageEdgeObject {
+    from: Arc<str>,
+    to: Arc<str>,
+}
 
 /// `from` feeds `to`: dataset -> job for an input, job -> dataset for an output.
 #[Object(name = "LineageEdge")]
 impl LineageEdgeObject {
     async fn from(&self) -> ID {
-        ID(self.0.from.to_string())
+        ID(self.from.to_string())
     }
 
     async fn to(&self) -> ID {
-        ID(self.0.to.to_string())
+        ID(self.to.to_string())
     }
 }
 
 impl PlainObject for LineageEdgeObject {
     fn field(&self, name: &str) -> Value {
         match name {
-            "from" => Value::String(self.0.from.to_string()),
-            "to" => Value::String(self.0.to.to_string()),
+            "from" => Value::String(self.from.to_string()),
+            "to" => Value::String(self.to.to_string()),
             _ => Value::Null,
         }
     }
@@ -110,10 +116,15 @@ pub struct LineageGraphObject {
 impl From<LineageGraph> for LineageGraphObject {
     fn from(g: LineageGraph) -> Self {
         LineageGraphObject {
+            edges: PlainList(g.edges.iter().filter_map(|e| edge_object(&g.nodes, e)).collect()),
             nodes: PlainList(g.nodes.into_iter().map(LineageNodeObject).collect()),
-            edges: PlainList(g.edges.into_iter().map(LineageEdgeObject).collect()),
         }
     }
+}
+
+fn edge_object(nodes: &[LineageNode], edge: &LineageEdge) -> Option<LineageEdgeObject> {
+    let id = |position: u32| nodes.get(position as usize).map(|node| node.id().clone());
+    Some(LineageEdgeObject { from: id(edge.from)?, to: id(edge.to)? })
 }
 
 /// A column of a dataset.
@@ -186,6 +197,6 @@ mod tests {
     fn plain_lineage_objects_answer_every_field_they_declare() {
         let node = LineageNodeObject(LineageNode::new(NodeKind::Dataset, "wh", "a"));
         declared_fields_are_answered(&node);
-        declared_fields_are_answered(&LineageEdgeObject(LineageEdge { from: "a".into(), to: "b".into() }));
+        declared_fields_are_answered(&LineageEdgeObject { from: "a".into(), to: "b".into() });
     }
 }
