@@ -87,9 +87,10 @@ impl LineageNode {
     }
 }
 
-/// `from` feeds `to`, by their positions in [`LineageGraph::nodes`]: an answer of thousands of
-/// edges neither copies nor shares ids for them (sharing is an atomic count per id, and those
-/// counts made the CPU wait on each id's memory in turn).
+/// `from` feeds `to`, by their positions in [`LineageGraph::nodes`]: a walk's answer of
+/// thousands of edges neither copies nor shares ids for them (sharing is an atomic count per
+/// id, and those counts made the CPU wait on each id's memory in turn). GraphQL, which needs
+/// an object per edge, shares them there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LineageEdge {
     pub from: u32,
@@ -129,8 +130,9 @@ impl Node {
     }
 }
 
-/// Where a walk reads the graph: the database (any time, also inside a write transaction) or
-/// the in-memory copy of the current graph ([`super::LineageIndex`]).
+/// Where the general walk reads the graph: the database, at any time, also inside a write
+/// transaction. (The in-memory copy of the current graph has its own walk,
+/// `super::memory_walk`, which a test holds to this one's answers.)
 pub(super) trait GraphSource {
     /// `(from, to)` of the edges that lead into these nodes (`upstream`: `to` is one of
     /// them) or out of them (`from` is one of them).
@@ -182,7 +184,7 @@ pub async fn lineage(store: &Snapshot<'_>, query: &LineageQuery) -> Result<Linea
     walk(&Stored { store, as_of: query.as_of }, start, query).await
 }
 
-/// The walk itself, on whichever source holds the graph.
+/// The walk itself, on the source that holds the graph.
 pub(super) async fn walk(source: &impl GraphSource, start: Node, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
     let mut seen: FxHashSet<Node> = FxHashSet::from_iter([start]);
     let mut edges: FxHashSet<(Node, Node)> = FxHashSet::default();

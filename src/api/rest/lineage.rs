@@ -85,9 +85,9 @@ fn direction(value: &str) -> Result<Direction, ApiError> {
 /// into one buffer of the right size. Answers run to megabytes (an answer of 10,000 nodes has
 /// about 15,000 edges, each naming two node ids): through serde, checking every byte of every
 /// id for characters to escape was a fifth of the request's time, and growing the buffer by
-/// doubling copied it again. Ids almost never hold such characters, so a string is checked
-/// once with a loop the compiler vectorizes and copied as it is; one that does hold them is
-/// escaped by serde_json.
+/// doubling copied it again. Ids almost never hold such characters: each node knows whether
+/// its id does (`LineageNode::plain_json`, found once when the node is described), a plain
+/// one is copied as it is, and one that does hold them is escaped by serde_json.
 fn answer_json(graph: &LineageGraph) -> Vec<u8> {
     let node = |position: u32| graph.nodes.get(position as usize);
     let node_bytes: usize = graph.nodes.iter().map(|n| 2 * n.id().len() + 60).sum();
