@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use tokio::sync::RwLock;
 
 use super::memory_walk;
-use super::traverse::{self, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored, resolve};
+use super::traverse::{self, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_nodes, resolve};
 use crate::model::EdgeChange;
 use crate::store::{Snapshot, StoreError};
 
@@ -163,17 +163,11 @@ impl Graph {
     /// Names the nodes that joined since the last catch-up (names never change: they are the
     /// nodes' identity). One the database does not name stays unnamed; walks ask again.
     async fn learn_names(&mut self, store: &Snapshot<'_>) -> Result<(), StoreError> {
-        let (mut datasets, mut jobs) = (Vec::new(), Vec::new());
-        for &slot in &self.unnamed {
-            match self.slots[slot as usize].node {
-                Node::Dataset(d) => datasets.push(d),
-                Node::Job(j) => jobs.push(j),
-            }
-        }
-        if datasets.is_empty() && jobs.is_empty() {
+        if self.unnamed.is_empty() {
             return Ok(());
         }
-        for (node, described) in describe_stored(store, &datasets, &jobs).await? {
+        let nodes: Vec<Node> = self.unnamed.iter().map(|&slot| self.slots[slot as usize].node).collect();
+        for (node, described) in describe_nodes(store, &nodes).await? {
             if let Some(&slot) = self.slot_of.get(&node) {
                 self.slots[slot as usize].described = Some(described);
                 self.unranked += 1;

@@ -8,14 +8,14 @@
 use fixedbitset::FixedBitSet;
 
 use super::index::Graph;
-use super::traverse::{LineageEdge, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_stored};
+use super::traverse::{LineageEdge, LineageError, LineageGraph, LineageNode, LineageQuery, Node, describe_nodes};
 use crate::store::Snapshot;
 
 /// The lineage graph around `start`, from `graph` (the current graph, caught up).
 pub(super) async fn lineage(graph: &Graph, store: &Snapshot<'_>, start: Node, query: &LineageQuery) -> Result<LineageGraph, LineageError> {
     let Some(start_slot) = graph.slot_of(start) else {
         // No current edge touches it: the answer is the node alone.
-        let described = describe_stored(store, &datasets(&[start]), &jobs(&[start])).await?;
+        let described = describe_nodes(store, &[start]).await?;
         let nodes = described.into_iter().map(|(_, node)| node).collect();
         return Ok(LineageGraph { nodes, edges: Vec::new(), truncated: false });
     };
@@ -24,7 +24,7 @@ pub(super) async fn lineage(graph: &Graph, store: &Snapshot<'_>, start: Node, qu
     // again; one still unnamed is left out with its edges, as the database walk does.
     let unnamed: Vec<Node> =
         walked.nodes.iter().filter(|&&s| graph.slots[s as usize].described.is_none()).map(|&s| graph.slots[s as usize].node).collect();
-    let late = if unnamed.is_empty() { Vec::new() } else { describe_stored(store, &datasets(&unnamed), &jobs(&unnamed)).await? };
+    let late = if unnamed.is_empty() { Vec::new() } else { describe_nodes(store, &unnamed).await? };
     Ok(answer(graph, walked, &late))
 }
 
@@ -172,14 +172,6 @@ fn step(graph: &Graph, frontier: &[u32], side: &mut Side, edges: &mut Vec<(u32, 
     side.reached.extend_from_slice(&next);
     edges.extend(found.into_iter().filter(|&(from, to)| side.seen.contains(if upstream { from } else { to } as usize)));
     next
-}
-
-fn datasets(nodes: &[Node]) -> Vec<crate::model::DatasetId> {
-    nodes.iter().filter_map(|n| if let Node::Dataset(d) = n { Some(*d) } else { None }).collect()
-}
-
-fn jobs(nodes: &[Node]) -> Vec<crate::model::JobId> {
-    nodes.iter().filter_map(|n| if let Node::Job(j) = n { Some(*j) } else { None }).collect()
 }
 
 #[cfg(test)]

@@ -155,6 +155,12 @@ pub(super) async fn describe_stored(
     Ok(described)
 }
 
+/// [`describe_stored`] for nodes of either kind.
+pub(super) async fn describe_nodes(store: &Snapshot<'_>, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
+    let (datasets, jobs) = split(nodes.iter().copied());
+    describe_stored(store, &datasets, &jobs).await
+}
+
 /// The stored graph, current or as of a time.
 struct Stored<'a, 'b> {
     store: &'a Snapshot<'b>,
@@ -172,8 +178,7 @@ impl GraphSource for Stored<'_, '_> {
     }
 
     async fn describe(&self, nodes: &[Node]) -> Result<Vec<(Node, LineageNode)>, StoreError> {
-        let (datasets, jobs) = split(nodes.iter().copied());
-        describe_stored(self.store, &datasets, &jobs).await
+        describe_nodes(self.store, nodes).await
     }
 }
 
