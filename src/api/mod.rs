@@ -9,6 +9,7 @@ mod body;
 pub mod auth;
 pub mod error;
 mod graphql;
+mod json_text;
 mod limits;
 mod lineage_args;
 mod rest;

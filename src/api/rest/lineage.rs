@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::lineage_args::lineage_query;
+use crate::api::json_text::write_str_known;
 use crate::lineage::{Direction, LineageGraph, LineageNode, NodeKind};
 
 const PARAMETERS: &str = "nodeId, direction, depth, asOf";
@@ -105,13 +106,13 @@ fn answer_json(graph: &LineageGraph) -> Vec<u8> {
         }
         let plain = node.plain_json();
         out.extend_from_slice(b"{\"id\":");
-        json_string(&mut out, node.id(), plain);
+        write_str_known(&mut out, node.id(), plain);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(kind_name(node.kind()).as_bytes());
         out.extend_from_slice(b"\",\"namespace\":");
-        json_string(&mut out, node.namespace(), plain);
+        write_str_known(&mut out, node.namespace(), plain);
         out.extend_from_slice(b",\"name\":");
-        json_string(&mut out, node.name(), plain);
+        write_str_known(&mut out, node.name(), plain);
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"edges\":[");
@@ -124,25 +125,13 @@ fn answer_json(graph: &LineageGraph) -> Vec<u8> {
         }
         first = false;
         out.extend_from_slice(b"{\"from\":");
-        json_string(&mut out, from.id(), from.plain_json());
+        write_str_known(&mut out, from.id(), from.plain_json());
         out.extend_from_slice(b",\"to\":");
-        json_string(&mut out, to.id(), to.plain_json());
+        write_str_known(&mut out, to.id(), to.plain_json());
         out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     out
-}
-
-/// `text` as a JSON string; `plain` when it is known to hold nothing to escape.
-fn json_string(out: &mut Vec<u8>, text: &str, plain: bool) {
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        // Writing a `str` into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut *out, text);
-    }
 }
 
 /// As GraphQL's `NodeKind` values.
