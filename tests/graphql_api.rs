@@ -61,6 +61,8 @@ backend_tests! {
             .send()
             .await
             .expect("request");
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+        assert_eq!(content_type.as_deref(), Some("application/graphql-response+json"));
         let body: serde_json::Value = response.json().await.expect("json");
         assert_eq!(body["data"]["namespaces"], json!([{"name": "ns"}]));
     }

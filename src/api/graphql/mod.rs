@@ -12,21 +12,24 @@ mod loaders;
 mod pagination;
 mod quality_mutation;
 mod quality_query;
+mod response_json;
 mod subscription;
 mod types;
 
 pub use guard::GuardedSchema;
 
+use std::sync::Arc;
+
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, MultipartOptions};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, MergedObject, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::WebSocketUpgrade;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
@@ -121,12 +124,29 @@ async fn run(state: AppState, access: Option<Extension<Access>>, request: async_
     let Some(Extension(access)) = access else {
         return ApiError::internal("graphql", "no access in request extensions").into_response();
     };
+    let written = Arc::new(types::plain_list::WrittenLists::default());
     let request = request
         .data(loaders::loaders(state.store.clone()))
         .data(access)
+        .data(written.clone())
         .data(state.clone());
     let response = state.schema.execute(request).await;
-    (graphql_status(&response), GraphQLResponse::from(response)).into_response()
+    let body = match response_json::write(&response, &written) {
+        Ok(body) => body,
+        Err(err) => return ApiError::internal("writing a GraphQL answer", err).into_response(),
+    };
+    // The headers async-graphql-axum would set.
+    let mut answer = (graphql_status(&response), body).into_response();
+    let headers = answer.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/graphql-response+json"));
+    if response.is_ok()
+        && let Some(cache_control) = response.cache_control.value()
+        && let Ok(value) = HeaderValue::from_str(&cache_control)
+    {
+        headers.insert(CACHE_CONTROL, value);
+    }
+    headers.extend(response.http_headers);
+    answer
 }
 
 /// GraphQL subscriptions over websocket (graphql-transport-ws and graphql-ws). The token, when

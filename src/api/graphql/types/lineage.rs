@@ -110,7 +110,7 @@ impl PlainObject for LineageEdgeObject {
 }
 
 // Nodes and edges are plain lists: an answer can hold thousands of each. They wrap the walk's
-// own nodes, whose ids are shared strings: an answer copies each id once, into its text.
+// own nodes, whose ids are shared strings: ids are copied only into the answer's text.
 #[derive(SimpleObject)]
 #[graphql(name = "LineageGraph")]
 pub struct LineageGraphObject {
@@ -182,11 +182,12 @@ pub struct SearchResult {
 #[cfg(test)]
 mod tests {
     use async_graphql::registry::{MetaType, Registry};
+    use serde_json::json;
 
     use super::*;
 
     /// Every field the schema declares for `T` is answered: a field added to the type but not
-    /// to its `PlainObject::field` would be null in every answer.
+    /// to its `PlainObject::write_field` would be null in every answer.
     fn declared_fields_are_answered<T: PlainObject>(item: &T) {
         let mut registry = Registry::default();
         T::create_type_info(&mut registry);
@@ -206,5 +207,27 @@ mod tests {
         declared_fields_are_answered(&node);
         let edge = LineageEdgeObject { from: node.0.clone(), to: LineageNode::new(NodeKind::Job, "etl", "j") };
         declared_fields_are_answered(&edge);
+    }
+
+    fn field<T: PlainObject>(item: &T, name: &str) -> Option<serde_json::Value> {
+        let mut out = Vec::new();
+        item.write_field(name, &mut out);
+        serde_json::from_slice(&out).ok()
+    }
+
+    /// Each field is the JSON of its value, ids that need escaping included.
+    #[test]
+    fn plain_lineage_fields_are_their_values_as_json() {
+        let quoted = LineageNode::new(NodeKind::Dataset, "w\"h", "a\\b\n");
+        let plain = LineageNode::new(NodeKind::Job, "etl", "j");
+        let node = LineageNodeObject(quoted.clone());
+        assert_eq!(field(&node, "id"), Some(json!("dataset:w\"h:a\\b\n")));
+        assert_eq!(field(&node, "namespace"), Some(json!("w\"h")));
+        assert_eq!(field(&node, "name"), Some(json!("a\\b\n")));
+        assert_eq!(field(&node, "kind"), Some(json!("DATASET")));
+        assert_eq!(field(&LineageNodeObject(plain.clone()), "kind"), Some(json!("JOB")));
+        let edge = LineageEdgeObject { from: quoted, to: plain };
+        assert_eq!(field(&edge, "from"), Some(json!("dataset:w\"h:a\\b\n")));
+        assert_eq!(field(&edge, "to"), Some(json!("job:etl:j")));
     }
 }

@@ -6,7 +6,7 @@ mod dataset;
 mod gate;
 mod job;
 mod lineage;
-mod plain_list;
+pub(super) mod plain_list;
 mod quality;
 mod run;
 

@@ -7,6 +7,7 @@
 //! derived definition, so the schema does not change.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -16,11 +17,35 @@ use async_graphql_value::RAW_VALUE_TOKEN;
 
 use crate::api::json_text::{write_str, write_str_known};
 
+/// The most a list reserves ahead for its text.
+const MAX_RESERVE: usize = 64 << 20;
+
 /// An object type whose every field is a value at hand.
 pub trait PlainObject: OutputType {
     /// Writes the JSON value of field `name`, one of the type's fields (validation has checked
     /// it; any other name is written as `null`).
     fn write_field(&self, name: &str, out: &mut Vec<u8>);
+}
+
+/// The texts [`PlainList`] wrote while answering one request, known by the address of their
+/// bytes. serde_json checks a raw value by parsing it (a sixth of a large GraphQL answer's
+/// time); the HTTP answer copies these as they are (`graphql::response_json`), since they are
+/// JSON by construction, and leaves any other raw value (one from stored data, say) to be
+/// checked. An address names one text for as long as the response that holds the text lives.
+#[derive(Default)]
+pub struct WrittenLists(Mutex<Vec<usize>>);
+
+impl WrittenLists {
+    pub(in crate::api::graphql) fn add(&self, text: &str) {
+        if let Ok(mut texts) = self.0.lock() {
+            texts.push(text.as_ptr() as usize);
+        }
+    }
+
+    /// Whether `text` is one of the texts written for this request (not a copy of one).
+    pub fn wrote(&self, text: &str) -> bool {
+        !text.is_empty() && self.0.lock().is_ok_and(|texts| texts.contains(&(text.as_ptr() as usize)))
+    }
 }
 
 /// `[T!]!` in the schema, like `Vec<T>`.
@@ -60,9 +85,9 @@ impl<T: PlainObject> OutputType for PlainList<T> {
                 out.push(b',');
             }
             // Items are alike: the first one's size, times the rest, saves growing the text
-            // (and copying it) again and again.
+            // (and copying it) again and again; capped, should the first be far larger.
             if i == 1 {
-                out.reserve(out.len().saturating_mul(self.0.len()));
+                out.reserve(out.len().saturating_mul(self.0.len()).min(MAX_RESERVE));
             }
             out.push(b'{');
             for (j, (key, name)) in selected.iter().enumerate() {
@@ -83,8 +108,43 @@ impl<T: PlainObject> OutputType for PlainList<T> {
         // Everything written came from `str`s and ASCII, so this holds; were it not to, the
         // field fails rather than the whole answer turning into invalid JSON.
         let text = String::from_utf8(out).map_err(|_| ServerError::new("a list was not written as UTF-8", Some(field.pos)))?;
+        debug_assert!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "a plain list wrote text that is not JSON: {text}");
+        // async-graphql answers a key selected more than once (`nodes { id } nodes { kind }`,
+        // or the same through fragments or a repeated parent) by merging the values item by
+        // item, which it cannot do with texts: then the list is given as values.
+        let (key, name) = (field.node.response_key().node.as_str(), field.node.name.node.as_str());
+        if selections_of(ctx, key, name) > 1 {
+            // Read straight into a value, which keeps the order of each item's fields.
+            let parsed = serde_json::from_str::<Value>(&text);
+            return parsed.map_err(|e| ServerError::new(format!("a plain list is not JSON: {e}"), Some(field.pos)));
+        }
+        if let Some(written) = ctx.data_opt::<Arc<WrittenLists>>() {
+            written.add(&text);
+        }
+        // Moving the text into the value moves its handle, not its bytes: the address holds.
         Ok(raw_json(text))
     }
+}
+
+/// How many selections in the operation and its fragments answer under `key` with field
+/// `name`, at any depth and on any type: more than one may be merged. A fragment counts once
+/// however often it is spread, since every spread selects the same.
+fn selections_of(ctx: &ContextSelectionSet<'_>, key: &str, name: &str) -> usize {
+    let env = &ctx.query_env;
+    let in_fragments: usize = env.fragments.values().map(|f| selections_in(&f.node.selection_set.node, key, name)).sum();
+    selections_in(&env.operation.node.selection_set.node, key, name) + in_fragments
+}
+
+fn selections_in(set: &SelectionSet, key: &str, name: &str) -> usize {
+    let count = |selection: &Positioned<Selection>| match &selection.node {
+        Selection::Field(field) => {
+            let field = &field.node;
+            usize::from(field.response_key().node == key && field.name.node == name) + selections_in(&field.selection_set.node, key, name)
+        }
+        Selection::InlineFragment(fragment) => selections_in(&fragment.node.selection_set.node, key, name),
+        Selection::FragmentSpread(_) => 0,
+    };
+    set.items.iter().map(count).sum()
 }
 
 /// JSON text that goes into the answer as it is: async-graphql writes an object whose only
@@ -203,6 +263,29 @@ mod tests {
             let plain = answer("plain").await;
             assert!(plain.contains("\"list\":["), "{plain}");
             assert_eq!(plain, answer("derived").await, "{selection}");
+        }
+        // A key selected more than once is merged item by item, as async-graphql merges lists.
+        let merged = [
+            "{ list: FIELD { id } list: FIELD { size } }",
+            "{ ...A ...B } fragment A on Query { list: FIELD { id } } fragment B on Query { list: FIELD { size __typename } }",
+            "{ list: FIELD { id } ... on Query { list: FIELD { size } } }",
+        ];
+        for query in merged {
+            let answer = |field: &str| {
+                let schema = schema.clone();
+                let query = query.replace("FIELD", field);
+                async move { schema.execute(query).await }
+            };
+            let (plain, derived) = (answer("plain").await, answer("derived").await);
+            assert!(plain.errors.is_empty(), "{query}: {:?}", plain.errors);
+            assert!(matches!(&plain.data, Value::Object(data) if matches!(data.get("list"), Some(Value::List(_)))), "{query}");
+            assert_eq!(serde_json::to_string(&plain).ok(), serde_json::to_string(&derived).ok(), "{query}");
+        }
+        // Selected once, the list is the text it wrote.
+        let once = schema.execute("{ list: plain { id } other: plain { size } }").await;
+        let Value::Object(data) = &once.data else { panic!("no data: {:?}", once.errors) };
+        for key in ["list", "other"] {
+            assert!(matches!(data.get(key), Some(Value::Object(raw)) if raw.contains_key(RAW_VALUE_TOKEN)), "{key}: {:?}", data.get(key));
         }
         let empty = Schema::new(Query(Vec::new()), EmptyMutation, EmptySubscription);
         let response = empty.execute("{ plain { id } }").await;
