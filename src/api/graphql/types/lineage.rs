@@ -110,7 +110,8 @@ impl PlainObject for LineageEdgeObject {
 }
 
 // Nodes and edges are plain lists: an answer can hold thousands of each. They wrap the walk's
-// own nodes, whose ids are shared strings: ids are copied only into the answer's text.
+// own nodes, whose ids are shared strings: ids are copied into the answer's text (and, when a
+// list is selected twice, into values).
 #[derive(SimpleObject)]
 #[graphql(name = "LineageGraph")]
 pub struct LineageGraphObject {

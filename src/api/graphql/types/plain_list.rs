@@ -27,24 +27,26 @@ pub trait PlainObject: OutputType {
     fn write_field(&self, name: &str, out: &mut Vec<u8>);
 }
 
-/// The texts [`PlainList`] wrote while answering one request, known by the address of their
-/// bytes. serde_json checks a raw value by parsing it (a sixth of a large GraphQL answer's
-/// time); the HTTP answer copies these as they are (`graphql::response_json`), since they are
-/// JSON by construction, and leaves any other raw value (one from stored data, say) to be
-/// checked. An address names one text for as long as the response that holds the text lives.
+/// The texts [`PlainList`] wrote while answering one request. serde_json checks a raw value
+/// by parsing it (a sixth of a large GraphQL answer's time); the HTTP answer
+/// (`graphql::response_json`) copies a raw value as it is when its text equals one of these,
+/// since they are JSON by construction (serde_json would find it JSON and copy it too), and
+/// leaves any other raw value, one spelled by stored data say, to be checked. Texts are
+/// compared by content, never by address: async-graphql may drop a value while answering
+/// (when merging), and its memory may then hold another string.
 #[derive(Default)]
-pub struct WrittenLists(Mutex<Vec<usize>>);
+pub struct WrittenLists(Mutex<Vec<String>>);
 
 impl WrittenLists {
     pub(in crate::api::graphql) fn add(&self, text: &str) {
         if let Ok(mut texts) = self.0.lock() {
-            texts.push(text.as_ptr() as usize);
+            texts.push(text.to_owned());
         }
     }
 
-    /// Whether `text` is one of the texts written for this request (not a copy of one).
+    /// Whether `text` is one of the texts written for this request, or holds the same.
     pub fn wrote(&self, text: &str) -> bool {
-        !text.is_empty() && self.0.lock().is_ok_and(|texts| texts.contains(&(text.as_ptr() as usize)))
+        self.0.lock().is_ok_and(|texts| texts.iter().any(|t| t.len() == text.len() && t == text))
     }
 }
 
@@ -112,8 +114,7 @@ impl<T: PlainObject> OutputType for PlainList<T> {
         // async-graphql answers a key selected more than once (`nodes { id } nodes { kind }`,
         // or the same through fragments or a repeated parent) by merging the values item by
         // item, which it cannot do with texts: then the list is given as values.
-        let (key, name) = (field.node.response_key().node.as_str(), field.node.name.node.as_str());
-        if selections_of(ctx, key, name) > 1 {
+        if selections_of(ctx, field.node.response_key().node.as_str()) > 1 {
             // Read straight into a value, which keeps the order of each item's fields.
             let parsed = serde_json::from_str::<Value>(&text);
             return parsed.map_err(|e| ServerError::new(format!("a plain list is not JSON: {e}"), Some(field.pos)));
@@ -121,27 +122,27 @@ impl<T: PlainObject> OutputType for PlainList<T> {
         if let Some(written) = ctx.data_opt::<Arc<WrittenLists>>() {
             written.add(&text);
         }
-        // Moving the text into the value moves its handle, not its bytes: the address holds.
         Ok(raw_json(text))
     }
 }
 
-/// How many selections in the operation and its fragments answer under `key` with field
-/// `name`, at any depth and on any type: more than one may be merged. A fragment counts once
-/// however often it is spread, since every spread selects the same.
-fn selections_of(ctx: &ContextSelectionSet<'_>, key: &str, name: &str) -> usize {
+/// How many selections in the operation and its fragments answer under `key`, whatever their
+/// field, at any depth and on any type: more than one may be merged (counting too many only
+/// costs the faster path). A fragment counts once however often it is spread: every spread
+/// selects the same, and merging equal answers keeps the first, which is right.
+fn selections_of(ctx: &ContextSelectionSet<'_>, key: &str) -> usize {
     let env = &ctx.query_env;
-    let in_fragments: usize = env.fragments.values().map(|f| selections_in(&f.node.selection_set.node, key, name)).sum();
-    selections_in(&env.operation.node.selection_set.node, key, name) + in_fragments
+    let in_fragments: usize = env.fragments.values().map(|f| selections_in(&f.node.selection_set.node, key)).sum();
+    selections_in(&env.operation.node.selection_set.node, key) + in_fragments
 }
 
-fn selections_in(set: &SelectionSet, key: &str, name: &str) -> usize {
+fn selections_in(set: &SelectionSet, key: &str) -> usize {
     let count = |selection: &Positioned<Selection>| match &selection.node {
         Selection::Field(field) => {
             let field = &field.node;
-            usize::from(field.response_key().node == key && field.name.node == name) + selections_in(&field.selection_set.node, key, name)
+            usize::from(field.response_key().node == key) + selections_in(&field.selection_set.node, key)
         }
-        Selection::InlineFragment(fragment) => selections_in(&fragment.node.selection_set.node, key, name),
+        Selection::InlineFragment(fragment) => selections_in(&fragment.node.selection_set.node, key),
         Selection::FragmentSpread(_) => 0,
     };
     set.items.iter().map(count).sum()
@@ -280,6 +281,12 @@ mod tests {
             assert!(plain.errors.is_empty(), "{query}: {:?}", plain.errors);
             assert!(matches!(&plain.data, Value::Object(data) if matches!(data.get("list"), Some(Value::List(_)))), "{query}");
             assert_eq!(serde_json::to_string(&plain).ok(), serde_json::to_string(&derived).ok(), "{query}");
+        }
+        // One fragment spread twice selects the same twice: the text, once.
+        for field in ["plain", "derived"] {
+            let query = format!("{{ ...A ...A }} fragment A on Query {{ list: {field} {{ id size }} }}");
+            let answer = serde_json::to_string(&schema.execute(query).await).unwrap_or_default();
+            assert!(answer.starts_with(r#"{"data":{"list":[{"id":"dataset:wh:a","size":1},"#), "{field}: {answer}");
         }
         // Selected once, the list is the text it wrote.
         let once = schema.execute("{ list: plain { id } other: plain { size } }").await;
