@@ -86,7 +86,7 @@ mod tests {
         Value::Object(IndexMap::from([(Name::new(RAW_VALUE_TOKEN), Value::String(text.to_string()))]))
     }
 
-    /// The text of the raw value at `data.lists[i]`, as a `&str` that points into `response`.
+    /// The text of the raw value at `data.lists[i]`.
     fn text_at(response: &Response, i: usize) -> Option<&str> {
         let Value::Object(data) = &response.data else { return None };
         let Some(Value::List(lists)) = data.get("lists") else { return None };

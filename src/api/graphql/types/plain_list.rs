@@ -21,6 +21,9 @@ use crate::api::json_text::{write_str, write_str_known};
 const MAX_RESERVE: usize = 64 << 20;
 
 /// An object type whose every field is a value at hand.
+///
+/// What `write_field` writes goes into HTTP answers unchecked (see [`WrittenLists`]): it must
+/// be one JSON value, with strings written by `api::json_text`. Debug builds check it.
 pub trait PlainObject: OutputType {
     /// Writes the JSON value of field `name`, one of the type's fields (validation has checked
     /// it; any other name is written as `null`).
@@ -129,7 +132,8 @@ impl<T: PlainObject> OutputType for PlainList<T> {
 /// How many selections in the operation and its fragments answer under `key`, whatever their
 /// field, at any depth and on any type: more than one may be merged (counting too many only
 /// costs the faster path). A fragment counts once however often it is spread: every spread
-/// selects the same, and merging equal answers keeps the first, which is right.
+/// makes the same selection, and async-graphql's merge of such answers keeps the first one's
+/// fields, which is what the first text holds.
 fn selections_of(ctx: &ContextSelectionSet<'_>, key: &str) -> usize {
     let env = &ctx.query_env;
     let in_fragments: usize = env.fragments.values().map(|f| selections_in(&f.node.selection_set.node, key)).sum();
