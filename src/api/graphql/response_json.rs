@@ -7,9 +7,8 @@
 //! [`PlainList`]: super::types::plain_list::PlainList
 
 use async_graphql::{Response, Value};
-use async_graphql_value::RAW_VALUE_TOKEN;
 
-use super::types::plain_list::WrittenLists;
+use super::types::plain_list::{WrittenLists, raw_text};
 use crate::api::json_text::write_str;
 
 /// The response's JSON: `data`, then `extensions` and `errors` when there are any.
@@ -64,26 +63,16 @@ fn write_value(out: &mut Vec<u8>, value: &Value, written: &WrittenLists) -> Resu
     Ok(())
 }
 
-/// The text of a raw value: an object whose only key is `RAW_VALUE_TOKEN`, holding a string.
-fn raw_text(value: &Value) -> Option<&str> {
-    match value {
-        Value::Object(fields) if fields.len() == 1 => match fields.get(RAW_VALUE_TOKEN) {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use async_graphql::indexmap::IndexMap;
     use async_graphql::{Name, ServerError, value};
+    use async_graphql_value::RAW_VALUE_TOKEN;
 
     use super::*;
+    use crate::api::graphql::types::plain_list::raw_json;
 
     fn raw(text: &str) -> Value {
-        Value::Object(IndexMap::from([(Name::new(RAW_VALUE_TOKEN), Value::String(text.to_string()))]))
+        raw_json(text.to_string())
     }
 
     /// The text of the raw value at `data.lists[i]`.

@@ -73,16 +73,6 @@ impl<T: PlainObject> OutputType for PlainList<T> {
         let type_name = T::type_name();
         let mut selected = Vec::new();
         collect(ctx, &ctx.item.node, &type_name, &mut selected)?;
-        // A key asked twice is answered once, where it first appears (as async-graphql does).
-        let mut seen: Vec<&Name> = Vec::with_capacity(selected.len());
-        let selected: Vec<(&Name, &str)> = selected
-            .iter()
-            .filter(|(key, _)| !seen.contains(&key) && {
-                seen.push(key);
-                true
-            })
-            .map(|(key, name)| (key, *name))
-            .collect();
         let mut out = Vec::new();
         out.push(b'[');
         for (i, item) in self.0.iter().enumerate() {
@@ -154,13 +144,25 @@ fn selections_in(set: &SelectionSet, key: &str) -> usize {
 
 /// JSON text that goes into the answer as it is: async-graphql writes an object whose only
 /// key is `RAW_VALUE_TOKEN` as that text (feature `raw_value`), after checking that it is JSON.
-fn raw_json(text: String) -> Value {
+pub(in crate::api::graphql) fn raw_json(text: String) -> Value {
     Value::Object(IndexMap::from([(Name::new(RAW_VALUE_TOKEN), Value::String(text))]))
 }
 
+/// The text of a raw value ([`raw_json`]), from any source.
+pub(in crate::api::graphql) fn raw_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(fields) if fields.len() == 1 => match fields.get(RAW_VALUE_TOKEN) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The (response key, field name) pairs a selection asks of a `type_name` object, fragments
-/// included, in answer order. `@skip` and `@include` were applied before execution, and the
-/// schema has no other directives on fields.
+/// included, in answer order. A key asked twice is answered once, where it first appears (as
+/// async-graphql does). `@skip` and `@include` were applied before execution, and the schema
+/// has no other directives on fields.
 fn collect<'a>(
     ctx: &ContextSelectionSet<'a>,
     set: &'a SelectionSet,
@@ -169,7 +171,12 @@ fn collect<'a>(
 ) -> ServerResult<()> {
     for selection in &set.items {
         match &selection.node {
-            Selection::Field(field) => out.push((field.node.response_key().node.clone(), field.node.name.node.as_str())),
+            Selection::Field(field) => {
+                let key = &field.node.response_key().node;
+                if !out.iter().any(|(known, _)| known == key) {
+                    out.push((key.clone(), field.node.name.node.as_str()));
+                }
+            }
             Selection::FragmentSpread(spread) => {
                 let name = &spread.node.fragment_name.node;
                 let Some(fragment) = ctx.query_env.fragments.get(name) else {
