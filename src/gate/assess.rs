@@ -7,10 +7,12 @@
 //! * `WARNING` — a warn-level check fails, a check could not run, or a failure is waived;
 //! * `HEALTHY` — every applicable check passes; `UNKNOWN` — no evidence yet.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::dataset_node;
-use super::model::Waiver;
+use super::model::{RunTaint, Waiver};
 use crate::model::{Dataset, DatasetId, DatasetRef, NamedDataset};
 use crate::quality::evaluate::Outcome;
 use crate::quality::health::HealthStatus;
@@ -62,20 +64,61 @@ pub async fn assess(
     as_of: Option<DateTime<Utc>>,
     waivers_at: DateTime<Utc>,
 ) -> Result<Assessment, StoreError> {
+    let mut found = assess_all(snapshot, rules, std::slice::from_ref(dataset), as_of, waivers_at).await?;
+    found.pop().ok_or_else(|| StoreError::Corrupt(format!("dataset {}: no assessment", dataset.id.0)))
+}
+
+/// [`assess`] for each of `datasets`, in their order. Their checks and their writers' taints
+/// are read for all of them at once (two statements, not two per dataset): the gate judges
+/// every input of a job, ingest every input of each run that starts or completes.
+pub async fn assess_all(
+    snapshot: &Snapshot<'_>,
+    rules: &[Rule],
+    datasets: &[NamedDataset],
+    as_of: Option<DateTime<Utc>>,
+    waivers_at: DateTime<Utc>,
+) -> Result<Vec<Assessment>, StoreError> {
+    let ids: Vec<DatasetId> = datasets.iter().map(|d| d.id).collect();
+    let mut checks: HashMap<DatasetId, Vec<CheckResult>> = HashMap::new();
+    for check in snapshot.checks_as_of(&ids, as_of).await? {
+        checks.entry(check.dataset_id).or_default().push(check);
+    }
+    let writer_taints: HashMap<DatasetId, RunTaint> = snapshot.writer_taints_as_of(&ids, as_of).await?.into_iter().collect();
+    let mut found = Vec::with_capacity(datasets.len());
+    for dataset in datasets {
+        let evidence = Evidence {
+            checks: checks.get(&dataset.id).cloned().unwrap_or_default(),
+            writer_taint: writer_taints.get(&dataset.id).cloned(),
+        };
+        found.push(conclude(snapshot, rules, dataset, evidence, waivers_at).await?);
+    }
+    Ok(found)
+}
+
+/// What a dataset's health is judged on, as of a time: the latest result of each rule that
+/// ran on it, and the taint verdict of the run that last wrote it.
+struct Evidence {
+    checks: Vec<CheckResult>,
+    writer_taint: Option<RunTaint>,
+}
+
+/// The assessment of `dataset` on its evidence, with the waivers in force at `waivers_at`.
+async fn conclude(
+    snapshot: &Snapshot<'_>,
+    rules: &[Rule],
+    dataset: &NamedDataset,
+    evidence: Evidence,
+    waivers_at: DateTime<Utc>,
+) -> Result<Assessment, StoreError> {
     let applies = |rule_id: &str| rules.iter().any(|r| r.id == rule_id && r.target.matches(&dataset.namespace, &dataset.name));
-    let checks: Vec<CheckResult> = snapshot
-        .checks_as_of(dataset.id, as_of)
-        .await?
-        .into_iter()
-        .filter(|c| applies(&c.rule_id))
-        .collect();
+    let checks: Vec<CheckResult> = evidence.checks.into_iter().filter(|c| applies(&c.rule_id)).collect();
     let failing: Vec<&CheckResult> = checks.iter().filter(|c| c.outcome == Outcome::Fail && c.severity == Severity::Block).collect();
     let warnings: Vec<CheckResult> = checks
         .iter()
         .filter(|c| c.outcome == Outcome::Error || (c.outcome == Outcome::Fail && c.severity == Severity::Warn))
         .cloned()
         .collect();
-    let mut taint = inherited_taint(snapshot, dataset, as_of).await?;
+    let mut taint = inherited_taint(snapshot, dataset, evidence.writer_taint).await?;
 
     // Waivers matter only to a failure or a taint; a healthy dataset (nearly every input the
     // gate looks at) needs no read of them.
@@ -114,9 +157,10 @@ pub async fn assess(
     Ok(Assessment { dataset: dataset.clone(), status, failures, warnings, checks, taint })
 }
 
-/// The taint of the run that last wrote the dataset (as of `as_of`), extended to it.
-async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &NamedDataset, as_of: Option<DateTime<Utc>>) -> Result<Option<Taint>, StoreError> {
-    let Some(run_taint) = snapshot.writer_taint_as_of(dataset.id, as_of).await? else { return Ok(None) };
+/// The taint of the run that last wrote the dataset (`writer_taint`, its verdict), extended to
+/// the dataset.
+async fn inherited_taint(snapshot: &Snapshot<'_>, dataset: &NamedDataset, writer_taint: Option<RunTaint>) -> Result<Option<Taint>, StoreError> {
+    let Some(run_taint) = writer_taint else { return Ok(None) };
     if !run_taint.tainted {
         return Ok(None);
     }
@@ -147,11 +191,8 @@ pub async fn failing_datasets(store: &crate::store::Store, now: DateTime<Utc>) -
     ids.dedup();
     let snapshot = store.snapshot();
     let rules = super::load_rules(&snapshot).await?;
-    let mut failing = Vec::new();
-    for dataset in snapshot.datasets(&ids).await? {
-        if assess(&snapshot, &rules, &NamedDataset::from(&dataset), None, now).await?.status == HealthStatus::Failing {
-            failing.push(dataset);
-        }
-    }
-    Ok(failing)
+    let datasets = snapshot.datasets(&ids).await?;
+    let named: Vec<NamedDataset> = datasets.iter().map(NamedDataset::from).collect();
+    let assessed = assess_all(&snapshot, &rules, &named, None, now).await?;
+    Ok(datasets.into_iter().zip(assessed).filter(|(_, a)| a.status == HealthStatus::Failing).map(|(d, _)| d).collect())
 }

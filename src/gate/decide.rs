@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 
-use super::assess::{Assessment, assess};
+use super::assess::{Assessment, assess_all};
 use super::model::{Decision, GateDecision, GateReason, ReasonKind};
 use crate::model::{DatasetRef, NamedDataset};
 use crate::quality::Rule;
@@ -111,9 +111,9 @@ impl Judged<'_> {
         named: Vec<DatasetRef>,
         mut reasons: Vec<GateReason>,
     ) -> Result<GateDecision, StoreError> {
-        for dataset in &datasets {
-            let health = assess(snapshot, rules, dataset, self.as_of, self.now).await?;
-            reasons.extend(reasons_for(dataset, &health, self.unknown));
+        let assessed = assess_all(snapshot, rules, &datasets, self.as_of, self.now).await?;
+        for (dataset, health) in datasets.iter().zip(&assessed) {
+            reasons.extend(reasons_for(dataset, health, self.unknown));
         }
         let decision = if reasons.iter().any(|r| r.kind == ReasonKind::Blocking) { Decision::Block } else { Decision::Allow };
         Ok(GateDecision {

@@ -5,10 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseExecutor, EntityTrait,
+    FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::entities::{
@@ -16,6 +16,7 @@ use super::entities::{
     run_io, run_taint, waiver,
 };
 use super::convert::{dataset_of, run_of};
+use super::in_list;
 use super::packed_json::{pack, unpack};
 use super::quality::check_record;
 use super::{Store, StoreError, WriteTx};
@@ -176,57 +177,53 @@ impl Snapshot<'_> {
         Ok(ids.into_iter().map(DatasetId).collect())
     }
 
-    /// The latest result of each rule on the dataset whose evidence is no later than `as_of`
-    /// (the latest of all when `None`).
-    pub async fn checks_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Vec<CheckResult>, StoreError> {
-        let Some(t) = as_of else {
-            let latest: Vec<i64> = latest_check::Entity::find()
-                .select_only()
-                .column(latest_check::Column::CheckResultId)
-                .filter(latest_check::Column::DatasetId.eq(dataset.0))
-                .into_tuple()
-                .all(&self.exec)
-                .await?;
-            if latest.is_empty() {
-                return Ok(Vec::new());
-            }
+    /// The latest result of each rule on each of `datasets` whose evidence is no later than
+    /// `as_of` (the latest of all when `None`), by dataset and then rule. One statement for
+    /// all of them: the gate and a run's verdict ask this for every input, and a statement
+    /// per input was two round trips per input of every START and COMPLETE ingested.
+    pub async fn checks_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<CheckResult>, StoreError> {
+        let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
+        let mut found = Vec::new();
+        for list in in_list::chunks(&ids) {
+            let latest = match as_of {
+                None => Query::select()
+                    .column(latest_check::Column::CheckResultId)
+                    .from(latest_check::Entity)
+                    .and_where(latest_check::Column::DatasetId.is_in(list))
+                    .to_owned(),
+                // Every rule that ever had a result on a dataset has a latest_checks row; for
+                // each, one indexed lookup of its latest result as of `t` (a correlated
+                // subquery). Reading the dataset's results newest first instead cost as much
+                // as the results since `t` (every event adds some).
+                Some(t) => {
+                    let earlier = Alias::new("earlier");
+                    let at = |column: check_result::Column| Expr::col((earlier.clone(), column));
+                    let latest_as_of = Query::select()
+                        .column((earlier.clone(), check_result::Column::Id))
+                        .from_as(check_result::Entity, earlier.clone())
+                        .and_where(at(check_result::Column::DatasetId).equals((latest_check::Entity, latest_check::Column::DatasetId)))
+                        .and_where(at(check_result::Column::RuleId).equals((latest_check::Entity, latest_check::Column::RuleId)))
+                        .and_where(at(check_result::Column::EvidenceTime).lte(t))
+                        .order_by((earlier.clone(), check_result::Column::EvidenceTime), Order::Desc)
+                        .order_by((earlier.clone(), check_result::Column::Id), Order::Desc)
+                        .limit(1)
+                        .to_owned();
+                    Query::select()
+                        .expr(Expr::SubQuery(None, Box::new(latest_as_of.into())))
+                        .from(latest_check::Entity)
+                        .and_where(Expr::col((latest_check::Entity, latest_check::Column::DatasetId)).is_in(list))
+                        .to_owned()
+                }
+            };
             let rows = check_result::Entity::find()
-                .filter(check_result::Column::Id.is_in(latest))
+                .filter(check_result::Column::Id.in_subquery(latest))
+                .order_by_asc(check_result::Column::DatasetId)
                 .order_by_asc(check_result::Column::RuleId)
                 .all(&self.exec)
                 .await?;
-            return Ok(rows.into_iter().map(check_record).collect());
-        };
-        // Every rule that ever had a result here has a latest_checks row; for each, one indexed
-        // lookup of its latest result as of `t`, all in one statement (a correlated subquery
-        // per rule). Reading the dataset's results newest first instead cost as much as the
-        // results since `t` (every event adds some); a statement per rule cost a round trip
-        // per rule on every judged input.
-        let earlier = Alias::new("earlier");
-        let latest_as_of = Query::select()
-            .column((earlier.clone(), check_result::Column::Id))
-            .from_as(check_result::Entity, earlier.clone())
-            .and_where(Expr::col((earlier.clone(), check_result::Column::DatasetId)).eq(dataset.0))
-            .and_where(
-                Expr::col((earlier.clone(), check_result::Column::RuleId))
-                    .equals((latest_check::Entity, latest_check::Column::RuleId)),
-            )
-            .and_where(Expr::col((earlier.clone(), check_result::Column::EvidenceTime)).lte(t))
-            .order_by((earlier.clone(), check_result::Column::EvidenceTime), Order::Desc)
-            .order_by((earlier, check_result::Column::Id), Order::Desc)
-            .limit(1)
-            .to_owned();
-        let per_rule = Query::select()
-            .expr(Expr::SubQuery(None, Box::new(latest_as_of.into())))
-            .from(latest_check::Entity)
-            .and_where(Expr::col((latest_check::Entity, latest_check::Column::DatasetId)).eq(dataset.0))
-            .to_owned();
-        let rows = check_result::Entity::find()
-            .filter(check_result::Column::Id.in_subquery(per_rule))
-            .order_by_asc(check_result::Column::RuleId)
-            .all(&self.exec)
-            .await?;
-        Ok(rows.into_iter().map(check_record).collect())
+            found.extend(rows.into_iter().map(check_record));
+        }
+        Ok(found)
     }
 
     /// The latest COMPLETE run that wrote the dataset and ended no later than `as_of`.
@@ -235,12 +232,47 @@ impl Snapshot<'_> {
         Ok(found.and_then(|r| Some(Writer { ended_at: r.ended_at?, run_id: r.id, job_id: JobId(r.job_id) })))
     }
 
-    /// The taint verdict of [`Snapshot::writer_as_of`]'s run, in one statement: what a
-    /// dataset inherits, asked for every input of every run the gate judges.
-    pub async fn writer_taint_as_of(&self, dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> Result<Option<RunTaint>, StoreError> {
-        let writer = writer_query(dataset, as_of).select_only().column(run::Column::Id).limit(1).into_query();
-        let found = run_taint::Entity::find().filter(run_taint::Column::RunId.in_subquery(writer)).one(&self.exec).await?;
-        found.map(run_taint_of).transpose()
+    /// The taint verdict of [`Snapshot::writer_as_of`]'s run for each of `datasets` that has
+    /// one, in one statement for all of them: what a dataset inherits, asked for every input
+    /// of every run the gate judges.
+    pub async fn writer_taints_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<(DatasetId, RunTaint)>, StoreError> {
+        let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
+        let mut found = Vec::new();
+        for list in in_list::chunks(&ids) {
+            // Each dataset row joined to the taint of its writer as of `as_of`, the writer
+            // found by a subquery correlated with the row.
+            let writer = writer_runs(Expr::col((dataset::Entity, dataset::Column::Id)), as_of)
+                .select_only()
+                .column(run::Column::Id)
+                .limit(1)
+                .into_query();
+            let select = Query::select()
+                .expr_as(Expr::col((dataset::Entity, dataset::Column::Id)), Alias::new("for_dataset"))
+                .columns(run_taint::Column::iter().map(|c| (run_taint::Entity, c)))
+                .from(dataset::Entity)
+                .join(
+                    JoinType::InnerJoin,
+                    run_taint::Entity,
+                    Expr::col((run_taint::Entity, run_taint::Column::RunId)).eq(Expr::SubQuery(None, Box::new(writer.into()))),
+                )
+                .and_where(Expr::col((dataset::Entity, dataset::Column::Id)).is_in(list))
+                .to_owned();
+            let statement = self.exec.get_database_backend().build(&select);
+            for row in WriterTaintRow::find_by_statement(statement).all(&self.exec).await? {
+                let taint = run_taint::Model {
+                    run_id: row.run_id,
+                    tainted: row.tainted,
+                    origin_dataset_id: row.origin_dataset_id,
+                    origin_rule_id: row.origin_rule_id,
+                    origin_check_id: row.origin_check_id,
+                    path_zstd: row.path_zstd,
+                    violation: row.violation,
+                    computed_at: row.computed_at,
+                };
+                found.push((DatasetId(row.for_dataset), run_taint_of(taint)?));
+            }
+        }
+        Ok(found)
     }
 
     pub async fn check_result(&self, id: i64) -> Result<Option<CheckResult>, StoreError> {
@@ -319,14 +351,16 @@ impl Snapshot<'_> {
     }
 }
 
-/// When a run started: its START event, else its first event (a COMPLETE without START).
-/// The ids of the runs that read (or wrote) `dataset`, as a subquery: one statement whose text
-/// does not depend on how many runs there are (a list of their ids would grow with history and
-/// defeat the statement cache).
 /// The latest COMPLETE run that wrote `dataset` and ended no later than `as_of`, newest first.
 pub(super) fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
+    writer_runs(Expr::val(dataset.0), as_of)
+}
+
+/// [`writer_query`] for the dataset `dataset` evaluates to: a value, or a column of an outer
+/// query (a correlated subquery).
+fn writer_runs(dataset: Expr, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
     let query = run::Entity::find()
-        .filter(run::Column::Id.in_subquery(runs_with(dataset, Direction::Output)))
+        .filter(run::Column::Id.in_subquery(runs_on(dataset, Direction::Output)))
         .filter(run::Column::State.eq(RunState::Complete.as_str()))
         .filter(run::Column::EndedAt.is_not_null())
         .order_by_desc(run::Column::EndedAt)
@@ -335,6 +369,20 @@ pub(super) fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> 
         Some(t) => query.filter(run::Column::EndedAt.lte(t)),
         None => query,
     }
+}
+
+/// A row of [`Snapshot::writer_taints_as_of`]: a `run_taints` row and the dataset it is for.
+#[derive(FromQueryResult)]
+struct WriterTaintRow {
+    for_dataset: i64,
+    run_id: String,
+    tainted: bool,
+    origin_dataset_id: Option<i64>,
+    origin_rule_id: Option<String>,
+    origin_check_id: Option<i64>,
+    path_zstd: Vec<u8>,
+    violation: bool,
+    computed_at: DateTime<Utc>,
 }
 
 fn run_taint_of(r: run_taint::Model) -> Result<RunTaint, StoreError> {
@@ -350,15 +398,24 @@ fn run_taint_of(r: run_taint::Model) -> Result<RunTaint, StoreError> {
     })
 }
 
+/// The ids of the runs that read (or wrote) `dataset`, as a subquery: one statement whose text
+/// does not depend on how many runs there are (a list of their ids would grow with history and
+/// defeat the statement cache).
 pub(super) fn runs_with(dataset: DatasetId, direction: Direction) -> SelectStatement {
+    runs_on(Expr::val(dataset.0), direction)
+}
+
+/// [`runs_with`] for the dataset `dataset` evaluates to (a value, or an outer query's column).
+fn runs_on(dataset: Expr, direction: Direction) -> SelectStatement {
     Query::select()
         .column(run_io::Column::RunId)
         .from(run_io::Entity)
-        .and_where(run_io::Column::DatasetId.eq(dataset.0))
+        .and_where(Expr::col((run_io::Entity, run_io::Column::DatasetId)).eq(dataset))
         .and_where(run_io::Column::Direction.eq(direction.as_str()))
         .to_owned()
 }
 
+/// When a run started: its START event, else its first event (a COMPLETE without START).
 pub fn run_start(run: &Run) -> DateTime<Utc> {
     run.started_at.unwrap_or(run.first_event_time)
 }
