@@ -179,22 +179,25 @@ backend_tests! {
                 .map(|r| (r["dataset"]["name"].as_str().unwrap_or("").to_string(), r["status"].as_str().unwrap_or("").to_string()))
                 .collect()
         };
-        let mix = gate_on(&app, "mix", &["a", "f", "t", "u"]).await;
+        // Named in an order other than the datasets' ids: the reasons follow the request.
+        let mix = gate_on(&app, "mix", &["u", "t", "f", "a"]).await;
         assert_eq!(mix["decision"], "BLOCK");
-        assert_eq!(blocking(&mix), vec![("f".to_string(), "FAILING".to_string()), ("t".to_string(), "TAINTED".to_string())], "{mix}");
+        assert_eq!(blocking(&mix), vec![("t".to_string(), "TAINTED".to_string()), ("f".to_string(), "FAILING".to_string())], "{mix}");
         let on_f = mix["reasons"].as_array().into_iter().flatten().find(|r| r["dataset"]["name"] == "f").cloned().unwrap_or_default();
         assert_eq!(on_f["observed"], 10.0, "{mix}");
         let on_t = mix["reasons"].as_array().into_iter().flatten().find(|r| r["dataset"]["name"] == "t").cloned().unwrap_or_default();
         assert_eq!(on_t["origin"]["name"], "f", "{mix}");
         assert_eq!(gate_on(&app, "clean", &["a", "u"]).await["decision"], "ALLOW");
 
-        // A run of the job at 03:00 is judged as of its start; a turns bad only at 05:00.
-        run(&app, "mix", &["a", "u", "t"], &["m"], "2024-05-01T03:00:00Z", "2024-05-01T03:10:00Z").await;
+        // A run of the job at 03:00 is judged as of its start; a turns bad only at 05:00. Its
+        // first bad input in name order is f (failing), before t (tainted).
+        run(&app, "mix", &["a", "u", "t", "f"], &["m"], "2024-05-01T03:00:00Z", "2024-05-01T03:10:00Z").await;
         run(&app, "clean", &["a", "u"], &["n"], "2024-05-01T03:00:00Z", "2024-05-01T03:10:00Z").await;
         app.ingest(&evidence("a", 1.0, "2024-05-01T05:00:00Z")).await;
         let m = health(&app, "m").await;
         assert_eq!(m["status"], "TAINTED", "{m}");
-        assert_eq!(m["taint"]["path"], json!(["dataset:wh:f", "job:etl:makes_t", "dataset:wh:t", "job:etl:mix", "dataset:wh:m"]), "{m}");
+        assert_eq!(m["taint"]["path"], json!(["dataset:wh:f", "job:etl:mix", "dataset:wh:m"]), "{m}");
+        assert_eq!(m["taint"]["originCheck"]["observed"], 10.0, "{m}");
         assert_eq!(health(&app, "n").await["taint"], Value::Null, "a was healthy when `clean` ran");
         let now = gate_on(&app, "clean", &["a", "u"]).await;
         assert_eq!(blocking(&now), vec![("a".to_string(), "FAILING".to_string())], "{now}");

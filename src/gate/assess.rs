@@ -68,9 +68,7 @@ pub async fn assess(
     found.pop().ok_or_else(|| StoreError::Corrupt(format!("dataset {}: no assessment", dataset.id.0)))
 }
 
-/// [`assess`] for each of `datasets`, in their order. Their checks and their writers' taints
-/// are read for all of them at once (two statements, not two per dataset): the gate judges
-/// every input of a job, ingest every input of each run that starts or completes.
+/// [`assess`] for each of `datasets`, in their order.
 pub async fn assess_all(
     snapshot: &Snapshot<'_>,
     rules: &[Rule],
@@ -78,32 +76,51 @@ pub async fn assess_all(
     as_of: Option<DateTime<Utc>>,
     waivers_at: DateTime<Utc>,
 ) -> Result<Vec<Assessment>, StoreError> {
-    let ids: Vec<DatasetId> = datasets.iter().map(|d| d.id).collect();
-    let mut checks: HashMap<DatasetId, Vec<CheckResult>> = HashMap::new();
-    for check in snapshot.checks_as_of(&ids, as_of).await? {
-        checks.entry(check.dataset_id).or_default().push(check);
-    }
-    let writer_taints: HashMap<DatasetId, RunTaint> = snapshot.writer_taints_as_of(&ids, as_of).await?.into_iter().collect();
+    let evidence = EvidenceOf::read(snapshot, datasets, as_of).await?;
     let mut found = Vec::with_capacity(datasets.len());
     for dataset in datasets {
-        let evidence = Evidence {
-            checks: checks.get(&dataset.id).cloned().unwrap_or_default(),
-            writer_taint: writer_taints.get(&dataset.id).cloned(),
-        };
-        found.push(conclude(snapshot, rules, dataset, evidence, waivers_at).await?);
+        found.push(conclude(snapshot, rules, dataset, evidence.of(dataset.id), waivers_at).await?);
     }
     Ok(found)
 }
 
 /// What a dataset's health is judged on, as of a time: the latest result of each rule that
 /// ran on it, and the taint verdict of the run that last wrote it.
-struct Evidence {
+pub struct Evidence {
     checks: Vec<CheckResult>,
     writer_taint: Option<RunTaint>,
 }
 
+/// The [`Evidence`] of several datasets, read at once (two statements, not two per dataset):
+/// the gate judges every input of a job, ingest every input of each run that starts or
+/// completes.
+pub struct EvidenceOf {
+    checks: HashMap<DatasetId, Vec<CheckResult>>,
+    writer_taints: HashMap<DatasetId, RunTaint>,
+}
+
+impl EvidenceOf {
+    pub async fn read(snapshot: &Snapshot<'_>, datasets: &[NamedDataset], as_of: Option<DateTime<Utc>>) -> Result<EvidenceOf, StoreError> {
+        let mut ids: Vec<DatasetId> = datasets.iter().map(|d| d.id).collect();
+        ids.sort();
+        ids.dedup();
+        let mut checks: HashMap<DatasetId, Vec<CheckResult>> = HashMap::new();
+        for check in snapshot.checks_as_of(&ids, as_of).await? {
+            checks.entry(check.dataset_id).or_default().push(check);
+        }
+        let writer_taints = snapshot.writer_taints_as_of(&ids, as_of).await?.into_iter().collect();
+        Ok(EvidenceOf { checks, writer_taints })
+    }
+
+    /// The evidence of `dataset`, one of those read.
+    pub fn of(&self, dataset: DatasetId) -> Evidence {
+        Evidence { checks: self.checks.get(&dataset).cloned().unwrap_or_default(), writer_taint: self.writer_taints.get(&dataset).cloned() }
+    }
+}
+
 /// The assessment of `dataset` on its evidence, with the waivers in force at `waivers_at`.
-async fn conclude(
+/// Reads more only for a failure or a taint (waivers, the taint's origin).
+pub async fn conclude(
     snapshot: &Snapshot<'_>,
     rules: &[Rule],
     dataset: &NamedDataset,

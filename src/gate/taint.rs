@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
-use super::assess::assess_all;
+use super::assess::{EvidenceOf, conclude};
 use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::model::{ReasonKind, RunTaint};
 use super::{dataset_node, job_node};
@@ -65,9 +65,11 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
     }
 
     let inputs = snapshot.named_datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
-    // Every input is assessed (in two statements for all), though the first bad one decides.
-    let assessed = assess_all(snapshot, rules, &inputs, Some(start), start).await?;
-    for (input, health) in inputs.iter().zip(assessed) {
+    // The evidence of all inputs is read at once; they are concluded on in order, and the first
+    // bad one decides (a conclusion about a bad input reads its waivers and origin).
+    let evidence = EvidenceOf::read(snapshot, &inputs, Some(start)).await?;
+    for input in &inputs {
+        let health = conclude(snapshot, rules, input, evidence.of(input.id), start).await?;
         if let Some(failure) = health.failures.iter().find(|f| f.waiver.is_none()) {
             return Ok(RunTaint {
                 run_id: run.id.clone(),

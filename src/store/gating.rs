@@ -178,9 +178,10 @@ impl Snapshot<'_> {
     }
 
     /// The latest result of each rule on each of `datasets` whose evidence is no later than
-    /// `as_of` (the latest of all when `None`), by dataset and then rule. One statement for
-    /// all of them: the gate and a run's verdict ask this for every input, and a statement
-    /// per input was two round trips per input of every START and COMPLETE ingested.
+    /// `as_of` (the latest of all when `None`), by dataset (in the order given: pass them
+    /// sorted and without repeats) and then rule. One statement per chunk of
+    /// `in_list`: the gate and a run's verdict ask this for every input, and a statement per
+    /// input was a round trip per input of every START and COMPLETE ingested.
     pub async fn checks_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<CheckResult>, StoreError> {
         let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
         let mut found = Vec::new();
@@ -233,29 +234,36 @@ impl Snapshot<'_> {
     }
 
     /// The taint verdict of [`Snapshot::writer_as_of`]'s run for each of `datasets` that has
-    /// one, in one statement for all of them: what a dataset inherits, asked for every input
-    /// of every run the gate judges.
+    /// one, in one statement per chunk of `in_list`: what a dataset inherits,
+    /// asked for every input of every run the gate judges.
     pub async fn writer_taints_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<(DatasetId, RunTaint)>, StoreError> {
         let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
         let mut found = Vec::new();
         for list in in_list::chunks(&ids) {
-            // Each dataset row joined to the taint of its writer as of `as_of`, the writer
-            // found by a subquery correlated with the row.
+            // Each dataset's writer as of `as_of` (a subquery correlated with its row), then
+            // that writer's taint by its key. Joined on the derived column, not on the subquery
+            // itself, so that each taint is one primary-key lookup on either engine.
             let writer = writer_runs(Expr::col((dataset::Entity, dataset::Column::Id)), as_of)
                 .select_only()
                 .column(run::Column::Id)
                 .limit(1)
                 .into_query();
-            let select = Query::select()
+            let writers = Alias::new("writers");
+            let of_datasets = Query::select()
                 .expr_as(Expr::col((dataset::Entity, dataset::Column::Id)), Alias::new("for_dataset"))
-                .columns(run_taint::Column::iter().map(|c| (run_taint::Entity, c)))
+                .expr_as(Expr::SubQuery(None, Box::new(writer.into())), Alias::new("writer_run_id"))
                 .from(dataset::Entity)
+                .and_where(Expr::col((dataset::Entity, dataset::Column::Id)).is_in(list))
+                .to_owned();
+            let select = Query::select()
+                .column((writers.clone(), Alias::new("for_dataset")))
+                .columns(run_taint::Column::iter().map(|c| (run_taint::Entity, c)))
+                .from_subquery(of_datasets, writers.clone())
                 .join(
                     JoinType::InnerJoin,
                     run_taint::Entity,
-                    Expr::col((run_taint::Entity, run_taint::Column::RunId)).eq(Expr::SubQuery(None, Box::new(writer.into()))),
+                    Expr::col((run_taint::Entity, run_taint::Column::RunId)).equals((writers, Alias::new("writer_run_id"))),
                 )
-                .and_where(Expr::col((dataset::Entity, dataset::Column::Id)).is_in(list))
                 .to_owned();
             let statement = self.exec.get_database_backend().build(&select);
             for row in WriterTaintRow::find_by_statement(statement).all(&self.exec).await? {
@@ -356,8 +364,8 @@ pub(super) fn writer_query(dataset: DatasetId, as_of: Option<DateTime<Utc>>) -> 
     writer_runs(Expr::val(dataset.0), as_of)
 }
 
-/// [`writer_query`] for the dataset `dataset` evaluates to: a value, or a column of an outer
-/// query (a correlated subquery).
+/// [`writer_query`] where `dataset` is an expression: a bound value, or an outer query's
+/// column (a correlated subquery).
 fn writer_runs(dataset: Expr, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<run::Entity> {
     let query = run::Entity::find()
         .filter(run::Column::Id.in_subquery(runs_on(dataset, Direction::Output)))
@@ -405,7 +413,7 @@ pub(super) fn runs_with(dataset: DatasetId, direction: Direction) -> SelectState
     runs_on(Expr::val(dataset.0), direction)
 }
 
-/// [`runs_with`] for the dataset `dataset` evaluates to (a value, or an outer query's column).
+/// [`runs_with`] where `dataset` is an expression: a bound value, or an outer query's column.
 fn runs_on(dataset: Expr, direction: Direction) -> SelectStatement {
     Query::select()
         .column(run_io::Column::RunId)
