@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::decide::{GateRequest, UnknownInputPolicy, decide, decide_on_datasets};
 use super::load_rules_in;
 use super::model::{Decision, GateDecision};
-use super::taint::{health_changes, propagate, run_completed};
+use super::taint::{JudgedRun, health_changes, propagate, run_completed};
 use crate::model::{DatasetId, JobId};
 use crate::openlineage::{Event, RunEventType};
 use crate::quality::Rule;
@@ -24,6 +24,11 @@ pub struct RunEventApplied {
     pub completed_now: bool,
     /// The inputs this event named.
     pub inputs: Vec<DatasetId>,
+    /// The run as its verdict needs it, and everything it has read and written so far (this
+    /// event's and the earlier ones'), by id.
+    pub run: JudgedRun,
+    pub read: Vec<DatasetId>,
+    pub wrote: Vec<DatasetId>,
 }
 
 /// Returns the decision of a gate violation, when this event was one.
@@ -35,7 +40,6 @@ pub async fn after_event(
     unknown: UnknownInputPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<GateDecision>, StoreError> {
-    let snapshot = tx.snapshot();
     let rules = load_rules_in(tx).await?;
 
     let mut violation = None;
@@ -51,10 +55,8 @@ pub async fn after_event(
     let changed = health_changes(tx, results).await?;
     propagate(tx, &rules, changed, now).await?;
 
-    if let Some(applied) = run.filter(|a| a.completed_now)
-        && let Some(stored) = snapshot.run(&applied.run_id).await?
-    {
-        run_completed(tx, &rules, &stored, now).await?;
+    if let Some(applied) = run.filter(|a| a.completed_now) {
+        run_completed(tx, &rules, &applied.run, &applied.read, &applied.wrote, now).await?;
     }
     Ok(violation)
 }

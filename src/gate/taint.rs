@@ -17,19 +17,49 @@ use super::assess::{EvidenceOf, conclude};
 use super::decide::{GateRequest, UnknownInputPolicy, decide};
 use super::model::{ReasonKind, RunTaint};
 use super::{dataset_node, job_node};
-use crate::model::{DatasetId, Direction, Run};
+use crate::model::{DatasetId, Direction, JobId, Run};
 use crate::quality::records::CheckResult;
 use crate::quality::evaluate::Outcome;
 use crate::quality::{Rule, Severity};
-use crate::store::{Snapshot, StoreError, WriteTx, run_start};
+use crate::store::{Snapshot, StoreError, WriteTx};
 
 /// Upper bound on runs judged again after one change, so one event cannot make a transaction
 /// run away; past it the rest is left for the next change to pick up (and logged).
 const MAX_REJUDGED_RUNS: usize = 10_000;
 
-/// Judges a completed run on its inputs' health as of its start.
-pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result<RunTaint, StoreError> {
-    let start = run_start(run);
+/// What judging a completed run reads of it.
+#[derive(Debug, Clone)]
+pub struct JudgedRun {
+    pub id: String,
+    pub job_id: JobId,
+    /// Its START, else its first event: its inputs are judged as of then.
+    pub start: DateTime<Utc>,
+    /// When it ended: its outputs' readers after then depend on its verdict.
+    pub ended: DateTime<Utc>,
+}
+
+impl JudgedRun {
+    /// From a run's times: its START (if any) and first event, its end (if any) and the time
+    /// of its state.
+    pub fn new(
+        id: String,
+        job_id: JobId,
+        (started_at, first_event_time): (Option<DateTime<Utc>>, DateTime<Utc>),
+        (ended_at, state_time): (Option<DateTime<Utc>>, DateTime<Utc>),
+    ) -> JudgedRun {
+        JudgedRun { id, job_id, start: started_at.unwrap_or(first_event_time), ended: ended_at.unwrap_or(state_time) }
+    }
+}
+
+impl From<&Run> for JudgedRun {
+    fn from(run: &Run) -> JudgedRun {
+        JudgedRun::new(run.id.clone(), run.job_id, (run.started_at, run.first_event_time), (run.ended_at, run.state_time))
+    }
+}
+
+/// Judges a completed run on the health of `inputs` (all it read) as of its start.
+async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &JudgedRun, inputs: &[DatasetId]) -> Result<RunTaint, StoreError> {
+    let start = run.start;
     if let Some(violation) = snapshot.violation_of(&run.id).await?
         && let Some(recorded) = snapshot.decision(violation.decision_id).await?
     {
@@ -64,7 +94,7 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
         }
     }
 
-    let inputs = snapshot.named_datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?;
+    let inputs = snapshot.named_datasets(inputs).await?;
     // The evidence of all inputs is read at once; they are concluded on in order, and the first
     // bad one decides (a conclusion about a bad input reads its waivers and origin).
     let evidence = EvidenceOf::read(snapshot, &inputs, Some(start)).await?;
@@ -100,7 +130,7 @@ pub async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &Run) -> Result
 
 /// The run's job as a node of a taint path. Read only for a tainted verdict: most runs are
 /// clean, and judging one is on every completed run's ingest path.
-async fn job_node_of(snapshot: &Snapshot<'_>, run: &Run) -> Result<String, StoreError> {
+async fn job_node_of(snapshot: &Snapshot<'_>, run: &JudgedRun) -> Result<String, StoreError> {
     let job = snapshot.job(run.job_id).await?;
     Ok(job.map(|j| job_node(&j.namespace, &j.name)).unwrap_or_default())
 }
@@ -123,15 +153,16 @@ pub async fn propagate(
                 warn!(judged, "taint propagation stopped at its bound; later changes will continue it");
                 return Ok(());
             }
-            let verdict = judge(&snapshot, rules, &run).await?;
+            let run = JudgedRun::from(&run);
+            let inputs = snapshot.run_datasets(&run.id, Direction::Input).await?;
+            let verdict = judge(&snapshot, rules, &run, &inputs).await?;
             let previous = snapshot.run_taint(&run.id).await?;
             if previous.is_some_and(|p| p.same_verdict(&verdict)) {
                 continue;
             }
             tx.save_run_taint(&verdict, now).await?;
-            let ended = run.ended_at.unwrap_or(run.state_time);
             for output in snapshot.run_datasets(&run.id, Direction::Output).await? {
-                queue.push_back((output, ended));
+                queue.push_back((output, run.ended));
             }
         }
     }
@@ -181,15 +212,21 @@ fn earliest_per_dataset(changed: Vec<(DatasetId, DateTime<Utc>)>) -> Vec<(Datase
     earliest
 }
 
-/// A run has just completed: judge it, and since it is now the writer of its outputs, judge
-/// again whoever read them after it ended.
-pub async fn run_completed(tx: &WriteTx, rules: &[Rule], run: &Run, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let snapshot = tx.snapshot();
-    let verdict = judge(&snapshot, rules, run).await?;
+/// A run has just completed: judge it on everything it read (`inputs`), and since it is now
+/// the writer of everything it wrote (`outputs`), judge again whoever read those after it
+/// ended. Ingest has the run and its inputs and outputs in hand: reading them again was
+/// three statements of every COMPLETE.
+pub async fn run_completed(
+    tx: &WriteTx,
+    rules: &[Rule],
+    run: &JudgedRun,
+    inputs: &[DatasetId],
+    outputs: &[DatasetId],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let verdict = judge(&tx.snapshot(), rules, run, inputs).await?;
     tx.save_run_taint(&verdict, now).await?;
-    let ended = run.ended_at.unwrap_or(run.state_time);
-    let outputs = snapshot.run_datasets(&run.id, Direction::Output).await?;
-    propagate(tx, rules, outputs.into_iter().map(|o| (o, ended)).collect(), now).await
+    propagate(tx, rules, outputs.iter().map(|o| (*o, run.ended)).collect(), now).await
 }
 
 #[cfg(test)]

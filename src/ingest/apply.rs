@@ -12,6 +12,7 @@ use crate::model::{AssertionObservation, ColumnEdge, DatasetId, Direction, Metri
 use crate::openlineage::{facets, Dataset, Event, RunEventType};
 use super::IngestError;
 use crate::gate::hooks::RunEventApplied;
+use crate::gate::taint::JudgedRun;
 use crate::quality::engine::Arrived;
 use crate::store::{DatasetState, RunIoRows, RunRecord, StoreError, WriteTx, merge_facets};
 
@@ -175,7 +176,28 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
     edges::update(tx, &mut job_state, io).await?;
     tx.save_job(&job_state, ctx.now).await?;
     let completed_now = ctx.event.event_type == Some(RunEventType::Complete) && record.state == RunState::Complete && record.state_time == at;
-    Ok(RunEventApplied { run_id, job_id: job_state.id, is_new, completed_now, inputs: input_ids })
+    let of_run = |direction: Direction| {
+        let mut ids: Vec<DatasetId> = all.iter().filter(|(_, d)| *d == direction).map(|(id, _)| *id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let judged = JudgedRun::new(
+        run_id.clone(),
+        job_state.id,
+        (record.started_at, record.first_event_time),
+        (record.ended_at, record.state_time),
+    );
+    Ok(RunEventApplied {
+        run_id,
+        job_id: job_state.id,
+        is_new,
+        completed_now,
+        inputs: input_ids,
+        run: judged,
+        read: of_run(Direction::Input),
+        wrote: of_run(Direction::Output),
+    })
 }
 
 pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
