@@ -203,6 +203,26 @@ backend_tests! {
         assert_eq!(blocking(&now), vec![("a".to_string(), "FAILING".to_string())], "{now}");
     }
 
+    async fn a_complete_that_names_nothing_is_judged_on_what_its_start_named(app) {
+        setup(&app).await;
+        // The reader of y arrives first; then y's writer, whose START names its input and
+        // output and whose COMPLETE names neither (emitters may send them only once). That f
+        // was failing before the writer started arrives between the two: the START was no
+        // gate violation, the verdict at the COMPLETE must find f among the run's inputs.
+        run(&app, "reader", &["y"], &["z"], "2024-05-01T02:00:00Z", "2024-05-01T02:10:00Z").await;
+        let id = run_id();
+        app.ingest(&run_event("START", "2024-05-01T01:00:00Z", &id, ("etl", "writer"), vec![dataset("wh", "f")], vec![dataset("wh", "y")])).await;
+        app.ingest(&evidence("f", 10.0, "2024-05-01T00:00:00Z")).await;
+        app.ingest(&run_event("COMPLETE", "2024-05-01T01:10:00Z", &id, ("etl", "writer"), vec![], vec![])).await;
+        let y = health(&app, "y").await;
+        assert_eq!(y["status"], "TAINTED", "{y}");
+        assert_eq!(y["taint"]["gateViolation"], false, "{y}");
+        assert_eq!(y["taint"]["path"], json!(["dataset:wh:f", "job:etl:writer", "dataset:wh:y"]), "{y}");
+        // The reader ran after the writer ended: judged again, on the writer's verdict.
+        let z = health(&app, "z").await;
+        assert_eq!(z["taint"]["path"], json!(["dataset:wh:f", "job:etl:writer", "dataset:wh:y", "job:etl:reader", "dataset:wh:z"]), "{z}");
+    }
+
     async fn out_of_order_delivery_gives_the_in_order_result(app) {
         setup(&app).await;
         // The runs arrive first; the evidence that a was bad *before* they ran arrives last.

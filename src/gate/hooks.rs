@@ -24,8 +24,8 @@ pub struct RunEventApplied {
     pub completed_now: bool,
     /// The inputs this event named.
     pub inputs: Vec<DatasetId>,
-    /// The run as its verdict needs it, and everything it has read and written so far (this
-    /// event's and the earlier ones'), by id.
+    /// The run as its verdict needs it, and, when it has just completed, everything it has
+    /// read and written (this event's and the earlier ones'), by id.
     pub run: JudgedRun,
     pub read: Vec<DatasetId>,
     pub wrote: Vec<DatasetId>,

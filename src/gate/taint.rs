@@ -57,8 +57,9 @@ impl From<&Run> for JudgedRun {
     }
 }
 
-/// Judges a completed run on the health of `inputs` (all it read) as of its start.
-async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &JudgedRun, inputs: &[DatasetId]) -> Result<RunTaint, StoreError> {
+/// Judges a completed run on the health of its inputs (all it read: `inputs` when the caller
+/// has them, else read here) as of its start.
+async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &JudgedRun, inputs: Option<&[DatasetId]>) -> Result<RunTaint, StoreError> {
     let start = run.start;
     if let Some(violation) = snapshot.violation_of(&run.id).await?
         && let Some(recorded) = snapshot.decision(violation.decision_id).await?
@@ -94,7 +95,10 @@ async fn judge(snapshot: &Snapshot<'_>, rules: &[Rule], run: &JudgedRun, inputs:
         }
     }
 
-    let inputs = snapshot.named_datasets(inputs).await?;
+    let inputs = match inputs {
+        Some(ids) => snapshot.named_datasets(ids).await?,
+        None => snapshot.named_datasets(&snapshot.run_datasets(&run.id, Direction::Input).await?).await?,
+    };
     // The evidence of all inputs is read at once; they are concluded on in order, and the first
     // bad one decides (a conclusion about a bad input reads its waivers and origin).
     let evidence = EvidenceOf::read(snapshot, &inputs, Some(start)).await?;
@@ -154,8 +158,7 @@ pub async fn propagate(
                 return Ok(());
             }
             let run = JudgedRun::from(&run);
-            let inputs = snapshot.run_datasets(&run.id, Direction::Input).await?;
-            let verdict = judge(&snapshot, rules, &run, &inputs).await?;
+            let verdict = judge(&snapshot, rules, &run, None).await?;
             let previous = snapshot.run_taint(&run.id).await?;
             if previous.is_some_and(|p| p.same_verdict(&verdict)) {
                 continue;
@@ -224,7 +227,7 @@ pub async fn run_completed(
     outputs: &[DatasetId],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let verdict = judge(&tx.snapshot(), rules, run, inputs).await?;
+    let verdict = judge(&tx.snapshot(), rules, run, Some(inputs)).await?;
     tx.save_run_taint(&verdict, now).await?;
     propagate(tx, rules, outputs.iter().map(|o| (*o, run.ended)).collect(), now).await
 }

@@ -176,8 +176,10 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
     edges::update(tx, &mut job_state, io).await?;
     tx.save_job(&job_state, ctx.now).await?;
     let completed_now = ctx.event.event_type == Some(RunEventType::Complete) && record.state == RunState::Complete && record.state_time == at;
+    // What the run has read and written, for its verdict: wanted only once it has completed.
     let of_run = |direction: Direction| {
-        let mut ids: Vec<DatasetId> = all.iter().filter(|(_, d)| *d == direction).map(|(id, _)| *id).collect();
+        let mut ids: Vec<DatasetId> =
+            all.iter().filter(|(_, d)| completed_now && *d == direction).map(|(id, _)| *id).collect();
         ids.sort();
         ids.dedup();
         ids

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::io;
+use std::thread::LocalKey;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -29,18 +30,20 @@ thread_local! {
 
 /// Runs `work` with this thread's context from `slot`, made by `make` on first use.
 fn with_context<C, T>(
-    slot: &'static std::thread::LocalKey<RefCell<Option<C>>>,
-    make: impl FnOnce() -> io::Result<C>,
-    work: impl FnOnce(&mut C) -> io::Result<T>,
+    slot: &'static LocalKey<RefCell<Option<C>>>,
+    make: fn() -> io::Result<C>,
+    work: impl Fn(&mut C) -> io::Result<T>,
 ) -> io::Result<T> {
-    slot.with(|cell| {
+    let kept = slot.try_with(|cell| {
         let mut context = cell.try_borrow_mut().map_err(|_| io::Error::other("zstd context in use"))?;
         let context = match &mut *context {
             Some(context) => context,
             empty => empty.insert(make()?),
         };
         work(context)
-    })
+    });
+    // While the thread shuts down its contexts are gone: one for this call only.
+    kept.unwrap_or_else(|_| work(&mut make()?))
 }
 
 pub(super) fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -50,11 +53,13 @@ pub(super) fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreErr
 }
 
 /// The JSON text of a packed document. Frames written by [`pack`] state their size, and are
-/// decoded in one call into a buffer of that size.
+/// decoded in one call into a buffer of that size; anything else (a frame that does not state
+/// its size, a skippable frame first, several frames) is streamed.
 fn decompress(packed: &[u8]) -> io::Result<Vec<u8>> {
     match zstd::zstd_safe::get_frame_content_size(packed) {
-        Ok(Some(size)) if size <= MAX_BULK_SIZE => {
+        Ok(Some(size)) if size > 0 && size <= MAX_BULK_SIZE => {
             with_context(&DECOMPRESSOR, Decompressor::new, |d| d.decompress(packed, size as usize))
+                .or_else(|_| zstd::stream::decode_all(packed))
         }
         _ => zstd::stream::decode_all(packed),
     }
@@ -92,6 +97,10 @@ mod tests {
         let streamed = zstd::stream::encode_all(&json[..], LEVEL).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         assert_eq!(zstd::zstd_safe::get_frame_content_size(&streamed).ok().flatten(), None);
         assert_eq!(unpack::<serde_json::Value>(&streamed, || "facets".into())?, serde_json::from_slice::<serde_json::Value>(json).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        // A skippable frame first (zstd reports a size of 0 for it): streamed as well.
+        let mut skippable = vec![0x50, 0x2A, 0x4D, 0x18, 0, 0, 0, 0];
+        skippable.extend(pack(&["id"])?);
+        assert_eq!(unpack::<Vec<String>>(&skippable, || "columns".into())?, vec!["id".to_string()]);
         // The same thread's contexts serve document after document, small and large.
         for size in [1, 10_000, 200_000, 3] {
             let document: Vec<String> = (0..size).map(|i| format!("column_{i}")).collect();
