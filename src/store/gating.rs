@@ -5,10 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseExecutor, EntityTrait,
-    FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseExecutor, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use super::entities::{
@@ -234,50 +234,39 @@ impl Snapshot<'_> {
     }
 
     /// The taint verdict of [`Snapshot::writer_as_of`]'s run for each of `datasets` that has
-    /// one, in one statement per chunk of `in_list`: what a dataset inherits,
-    /// asked for every input of every run the gate judges.
+    /// one: what a dataset inherits, asked for every input of every run the gate judges. Two
+    /// statements per chunk of `in_list`, whatever the number of datasets: their writers,
+    /// then those writers' verdicts by key. (One statement joining the two let PostgreSQL
+    /// hash the whole of `run_taints` for every decision.)
     pub async fn writer_taints_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<(DatasetId, RunTaint)>, StoreError> {
         let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
         let mut found = Vec::new();
         for list in in_list::chunks(&ids) {
-            // Each dataset's writer as of `as_of` (a subquery correlated with its row), then
-            // that writer's taint by its key. Joined on the derived column, not on the subquery
-            // itself, so that each taint is one primary-key lookup on either engine.
+            // Each dataset's writer as of `as_of`: a subquery correlated with its row.
             let writer = writer_runs(Expr::col((dataset::Entity, dataset::Column::Id)), as_of)
                 .select_only()
                 .column(run::Column::Id)
                 .limit(1)
                 .into_query();
-            let writers = Alias::new("writers");
-            let of_datasets = Query::select()
-                .expr_as(Expr::col((dataset::Entity, dataset::Column::Id)), Alias::new("for_dataset"))
-                .expr_as(Expr::SubQuery(None, Box::new(writer.into())), Alias::new("writer_run_id"))
-                .from(dataset::Entity)
-                .and_where(Expr::col((dataset::Entity, dataset::Column::Id)).is_in(list))
-                .to_owned();
-            let select = Query::select()
-                .column((writers.clone(), Alias::new("for_dataset")))
-                .columns(run_taint::Column::iter().map(|c| (run_taint::Entity, c)))
-                .from_subquery(of_datasets, writers.clone())
-                .join(
-                    JoinType::InnerJoin,
-                    run_taint::Entity,
-                    Expr::col((run_taint::Entity, run_taint::Column::RunId)).equals((writers, Alias::new("writer_run_id"))),
-                )
-                .to_owned();
-            let statement = self.exec.get_database_backend().build(&select);
-            for row in WriterTaintRow::find_by_statement(statement).all(&self.exec).await? {
-                let taint = run_taint::Model {
-                    run_id: row.run_id,
-                    tainted: row.tainted,
-                    origin_dataset_id: row.origin_dataset_id,
-                    origin_rule_id: row.origin_rule_id,
-                    origin_check_id: row.origin_check_id,
-                    path_zstd: row.path_zstd,
-                    violation: row.violation,
-                    computed_at: row.computed_at,
-                };
-                found.push((DatasetId(row.for_dataset), run_taint_of(taint)?));
+            let writers: Vec<(i64, Option<String>)> = dataset::Entity::find()
+                .select_only()
+                .column(dataset::Column::Id)
+                .column_as(Expr::SubQuery(None, Box::new(writer.into())), "writer_run_id")
+                .filter(dataset::Column::Id.is_in(list))
+                .into_tuple()
+                .all(&self.exec)
+                .await?;
+            let runs: Vec<String> = writers.iter().filter_map(|(_, run)| run.clone()).collect();
+            let mut taints = std::collections::HashMap::new();
+            for runs in in_list::chunks(&runs) {
+                for row in run_taint::Entity::find().filter(run_taint::Column::RunId.is_in(runs)).all(&self.exec).await? {
+                    taints.insert(row.run_id.clone(), run_taint_of(row)?);
+                }
+            }
+            for (dataset, run) in writers {
+                if let Some(taint) = run.and_then(|r| taints.get(&r)) {
+                    found.push((DatasetId(dataset), taint.clone()));
+                }
             }
         }
         Ok(found)
@@ -377,20 +366,6 @@ fn writer_runs(dataset: Expr, as_of: Option<DateTime<Utc>>) -> sea_orm::Select<r
         Some(t) => query.filter(run::Column::EndedAt.lte(t)),
         None => query,
     }
-}
-
-/// A row of [`Snapshot::writer_taints_as_of`]: a `run_taints` row and the dataset it is for.
-#[derive(FromQueryResult)]
-struct WriterTaintRow {
-    for_dataset: i64,
-    run_id: String,
-    tainted: bool,
-    origin_dataset_id: Option<i64>,
-    origin_rule_id: Option<String>,
-    origin_check_id: Option<i64>,
-    path_zstd: Vec<u8>,
-    violation: bool,
-    computed_at: DateTime<Utc>,
 }
 
 fn run_taint_of(r: run_taint::Model) -> Result<RunTaint, StoreError> {
