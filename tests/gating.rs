@@ -168,7 +168,8 @@ backend_tests! {
         // the run's verdict read all of their evidence at once and must keep it apart.
         app.ingest(&evidence("a", 500.0, "2024-05-01T00:00:00Z")).await;
         app.ingest(&evidence("f", 10.0, "2024-05-01T00:00:00Z")).await;
-        run(&app, "makes_t", &["f"], &["t"], "2024-05-01T01:00:00Z", "2024-05-01T01:10:00Z").await;
+        // One run writes two of the inputs: each inherits its verdict.
+        run(&app, "makes_t", &["f"], &["t", "t2"], "2024-05-01T01:00:00Z", "2024-05-01T01:10:00Z").await;
         run(&app, "makes_u", &["a"], &["u"], "2024-05-01T01:00:00Z", "2024-05-01T01:10:00Z").await;
         let blocking = |decision: &Value| -> Vec<(String, String)> {
             decision["reasons"]
@@ -180,9 +181,10 @@ backend_tests! {
                 .collect()
         };
         // Named in an order other than the datasets' ids: the reasons follow the request.
-        let mix = gate_on(&app, "mix", &["u", "t", "f", "a"]).await;
+        let mix = gate_on(&app, "mix", &["u", "t", "f", "a", "t2"]).await;
         assert_eq!(mix["decision"], "BLOCK");
-        assert_eq!(blocking(&mix), vec![("t".to_string(), "TAINTED".to_string()), ("f".to_string(), "FAILING".to_string())], "{mix}");
+        let expected = [("t", "TAINTED"), ("f", "FAILING"), ("t2", "TAINTED")].map(|(d, s)| (d.to_string(), s.to_string()));
+        assert_eq!(blocking(&mix), expected.to_vec(), "{mix}");
         let on_f = mix["reasons"].as_array().into_iter().flatten().find(|r| r["dataset"]["name"] == "f").cloned().unwrap_or_default();
         assert_eq!(on_f["observed"], 10.0, "{mix}");
         let on_t = mix["reasons"].as_array().into_iter().flatten().find(|r| r["dataset"]["name"] == "t").cloned().unwrap_or_default();

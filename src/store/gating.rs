@@ -234,10 +234,10 @@ impl Snapshot<'_> {
     }
 
     /// The taint verdict of [`Snapshot::writer_as_of`]'s run for each of `datasets` that has
-    /// one: what a dataset inherits, asked for every input of every run the gate judges. Two
-    /// statements per chunk of `in_list`, whatever the number of datasets: their writers,
-    /// then those writers' verdicts by key. (One statement joining the two let PostgreSQL
-    /// hash the whole of `run_taints` for every decision.)
+    /// one: what a dataset inherits, asked for every input of every run the gate judges. At
+    /// most two statements per chunk of `in_list`, whatever the number of datasets: their
+    /// writers, then those writers' verdicts by key. (One statement joining the two let
+    /// PostgreSQL hash the whole of `run_taints` for every decision.)
     pub async fn writer_taints_as_of(&self, datasets: &[DatasetId], as_of: Option<DateTime<Utc>>) -> Result<Vec<(DatasetId, RunTaint)>, StoreError> {
         let ids: Vec<i64> = datasets.iter().map(|d| d.0).collect();
         let mut found = Vec::new();
@@ -256,7 +256,9 @@ impl Snapshot<'_> {
                 .into_tuple()
                 .all(&self.exec)
                 .await?;
-            let runs: Vec<String> = writers.iter().filter_map(|(_, run)| run.clone()).collect();
+            let mut runs: Vec<String> = writers.iter().filter_map(|(_, run)| run.clone()).collect();
+            runs.sort();
+            runs.dedup();
             let mut taints = std::collections::HashMap::new();
             for runs in in_list::chunks(&runs) {
                 for row in run_taint::Entity::find().filter(run_taint::Column::RunId.is_in(runs)).all(&self.exec).await? {
