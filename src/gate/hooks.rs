@@ -8,7 +8,7 @@ use super::decide::{GateRequest, UnknownInputPolicy, decide, decide_on_datasets}
 use super::load_rules_in;
 use super::model::{Decision, GateDecision};
 use super::taint::{JudgedRun, health_changes, propagate, run_completed};
-use crate::model::{DatasetId, JobId};
+use crate::model::DatasetId;
 use crate::openlineage::{Event, RunEventType};
 use crate::quality::Rule;
 use crate::quality::records::CheckResult;
@@ -16,17 +16,16 @@ use crate::store::{StoreError, WriteTx};
 
 /// What the applied run event left for the gate to look at.
 pub struct RunEventApplied {
-    pub run_id: String,
-    pub job_id: JobId,
+    /// The run (its id, its job, its times as its verdict needs them).
+    pub run: JudgedRun,
     /// True when this event created the run (its first event).
     pub is_new: bool,
     /// The run's state after the event is COMPLETE and this event completed it.
     pub completed_now: bool,
     /// The inputs this event named.
     pub inputs: Vec<DatasetId>,
-    /// The run as its verdict needs it, and, when it has just completed, everything it has
-    /// read and written (this event's and the earlier ones'), by id.
-    pub run: JudgedRun,
+    /// When the run has just completed, everything it has read and written (this event's and
+    /// the earlier ones'), by id.
     pub read: Vec<DatasetId>,
     pub wrote: Vec<DatasetId>,
 }
@@ -87,9 +86,9 @@ async fn check_violation(
         return Ok(None);
     }
     decision.context = "violation_check".to_string();
-    decision.run_id = Some(applied.run_id.clone());
+    decision.run_id = Some(applied.run.id.clone());
     let recorded = tx.record_decision(&decision).await?;
-    let first = tx.record_violation(&applied.run_id, applied.job_id, recorded.id, event.event_time, now).await?;
+    let first = tx.record_violation(&applied.run.id, applied.run.job_id, recorded.id, event.event_time, now).await?;
     Ok(first.then_some(recorded))
 }
 

@@ -185,18 +185,16 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
         ids
     };
     let judged = JudgedRun::new(
-        run_id.clone(),
+        run_id,
         job_state.id,
         (record.started_at, record.first_event_time),
         (record.ended_at, record.state_time),
     );
     Ok(RunEventApplied {
-        run_id,
-        job_id: job_state.id,
+        run: judged,
         is_new,
         completed_now,
         inputs: input_ids,
-        run: judged,
         read: of_run(Direction::Input),
         wrote: of_run(Direction::Output),
     })

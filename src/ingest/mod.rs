@@ -259,8 +259,8 @@ async fn apply_in(
     let incidents = alert::incidents::on_results(tx, &results, received_at).await?;
     let violation = match (violation, &applied_run) {
         (Some(decision), Some(run)) => {
-            alert::incidents::on_violation(tx, &run.run_id, &decision, received_at).await?;
-            Some((run.run_id.clone(), decision))
+            alert::incidents::on_violation(tx, &run.run.id, &decision, received_at).await?;
+            Some((run.run.id.clone(), decision))
         }
         _ => None,
     };
