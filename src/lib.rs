@@ -25,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod evaluation;
+pub mod json_plain;
 pub mod gate;
 pub mod ingest;
 pub mod lineage;

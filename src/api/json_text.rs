@@ -4,11 +4,7 @@
 //! one. Ids almost never hold a character to escape: a plain string is copied as it is, and
 //! any other is escaped by serde_json, so the output is byte for byte what serde_json writes.
 
-/// Whether `text` holds nothing JSON must escape (a control character, `"` or `\`). It reads
-/// every byte without stopping early, so the compiler checks many bytes per instruction.
-pub fn is_plain(text: &str) -> bool {
-    !text.bytes().fold(false, |found, b| found | (b < 0x20) | (b == b'"') | (b == b'\\'))
-}
+pub use crate::json_plain::is_plain;
 
 /// `text` as a JSON string.
 pub fn write_str(out: &mut Vec<u8>, text: &str) {

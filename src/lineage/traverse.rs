@@ -55,7 +55,7 @@ pub struct LineageNode {
 impl LineageNode {
     pub fn new(kind: NodeKind, namespace: &str, name: &str) -> LineageNode {
         let id = NodeId::new(kind, namespace, name).to_string();
-        let plain_json = !id.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+        let plain_json = crate::json_plain::is_plain(&id);
         LineageNode { name_at: id.len() - name.len(), id: id.into(), kind, plain_json }
     }
 
