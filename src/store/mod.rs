@@ -44,8 +44,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Where write transactions run: on SQLite files a one-connection pool opened from the
-    /// writer thread (see [`writer_thread`]); otherwise the same pool as `db`.
+    /// Where write transactions run: a pool opened from the writer thread (see
+    /// [`writer_thread`]), of one connection on SQLite files and a few on PostgreSQL; for
+    /// in-memory SQLite, the same one-connection pool as `db`.
     write_db: DatabaseConnection,
     writer: Option<writer_thread::WriterThread>,
     backend: Backend,
