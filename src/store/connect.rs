@@ -19,9 +19,6 @@ const MIGRATION_LOCK_KEY: i64 = 0x5745_4952; // "WEIR"
 /// to WAL mode; the same as the busy timeout of every other statement.
 const OPEN_BUSY_WAIT: Duration = Duration::from_secs(30);
 
-/// Write connections on PostgreSQL, all opened from the writer thread.
-const POSTGRES_WRITE_CONNECTIONS: u32 = 4;
-
 /// Which SQLite connection is being opened: the pool's or the one write connection.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -120,12 +117,11 @@ impl Store {
             return Ok(Store { write_db: db.clone(), db, writer: None, backend, write_lock: Default::default() });
         }
         let writer = WriterThread::start().map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("cannot start the writer thread: {e}"))))?;
-        // Opened from the writer thread and kept for the life of the store: a connection
-        // opened again later, from another thread, would not be pinned. SQLite has one writer;
-        // PostgreSQL's write transactions (ingest's one writer, mutations, gate decisions)
-        // share a few connections.
-        let writers = if backend == Backend::Sqlite { 1 } else { POSTGRES_WRITE_CONNECTIONS };
-        options.max_connections(writers).min_connections(writers).idle_timeout(None).max_lifetime(None);
+        // One connection, opened from the writer thread and kept for the life of the store: a
+        // connection opened again later, from another thread, would not be pinned. Only the
+        // writer thread uses it on PostgreSQL (see `Store::write_connections`), so a
+        // replacement is opened from there too.
+        options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
         options.map_sqlx_sqlite_opts(|opts| sqlite_options(opts, Role::Writer));
         let write_db = writer
             .run(open_with_retries(options))

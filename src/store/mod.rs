@@ -44,9 +44,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Where write transactions run: a pool opened from the writer thread (see
-    /// [`writer_thread`]), of one connection on SQLite files and a few on PostgreSQL; for
-    /// in-memory SQLite, the same one-connection pool as `db`.
+    /// One connection opened from the writer thread (see [`writer_thread`]): on SQLite files
+    /// every write transaction's, on PostgreSQL those of the work run on the writer thread
+    /// (ingest); for in-memory SQLite, the same one-connection pool as `db`.
     write_db: DatabaseConnection,
     writer: Option<writer_thread::WriterThread>,
     backend: Backend,
@@ -65,6 +65,17 @@ impl Store {
     /// Runs `work` (which should take its write transactions in there) on the writer thread
     /// when the store has one, or as a task of the current runtime, and waits for it. Fails
     /// only if `work` panicked.
+    /// Where a write transaction begun here runs. On PostgreSQL, writes from other threads
+    /// (gate decisions, mutations, sweeps) use the shared pool, which they may use
+    /// concurrently: the writer's connection answers on the writer thread, and reaching
+    /// another thread from there would cost a second wake-up per statement.
+    fn write_connections(&self) -> &DatabaseConnection {
+        match self.backend {
+            Backend::Postgres if !writer_thread::is_current() => &self.db,
+            _ => &self.write_db,
+        }
+    }
+
     pub async fn on_writer<F, T>(&self, work: F) -> Result<T, tokio::task::JoinError>
     where
         F: std::future::Future<Output = T> + Send + 'static,

@@ -267,7 +267,7 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.write_db.begin_with_options(options).await?;
+        let tx = self.write_connections().begin_with_options(options).await?;
         Ok(WriteTx {
             tx,
             _turn: turn,

@@ -8,10 +8,10 @@
 //! the whole process confined to one CPU, and 1.3-1.5× faster on PostgreSQL with this thread.
 //!
 //! So the writer gets a thread of its own, running a single-threaded tokio runtime, pinned to
-//! one CPU, and the write connections are opened from it: sqlx's SQLite worker thread inherits
-//! the pinning, and a PostgreSQL connection's socket is polled by this thread's runtime, so
-//! every hand-off of a write transaction stays on that CPU. Reads keep the shared pool and
-//! every CPU.
+//! one CPU, and its connection is opened from it: sqlx's SQLite worker thread inherits the
+//! pinning, and a PostgreSQL connection's socket is polled by this thread's runtime, so every
+//! hand-off of the work run here (ingest) stays on that CPU. Reads keep the shared pool and
+//! every CPU; so do PostgreSQL's other writes (see `Store::write_connections`).
 //!
 //! By default the writer takes the last CPU the process may use. Processes that share a host
 //! (replicas, an import beside a server) would all take the same one: `WEIR_WRITER_CPU` names
@@ -45,6 +45,16 @@ fn chosen_cpu(setting: Option<&str>, allowed: &[usize]) -> Result<Option<usize>,
     }
 }
 
+thread_local! {
+    /// Set on the writer thread only.
+    static IS_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the caller runs on a writer thread (in work given to [`WriterThread::run`]).
+pub(super) fn is_current() -> bool {
+    IS_WRITER.with(std::cell::Cell::get)
+}
+
 /// The writer's runtime. The thread ends when the last clone is dropped.
 #[derive(Clone)]
 pub(super) struct WriterThread {
@@ -59,6 +69,7 @@ impl WriterThread {
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         std::thread::Builder::new().name("weir-writer".into()).spawn(move || {
+            IS_WRITER.with(|is| is.set(true));
             let allowed: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().iter().map(|c| c.id).collect();
             match chosen_cpu(std::env::var(CPU_SETTING).ok().as_deref(), &allowed) {
                 Ok(Some(id)) if !core_affinity::set_for_current(core_affinity::CoreId { id }) => {
@@ -143,21 +154,72 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A PostgreSQL database for one test, dropped with it.
+    struct PostgresDb {
+        admin_url: String,
+        name: String,
+    }
+
+    impl PostgresDb {
+        async fn create() -> Option<PostgresDb> {
+            let admin_url = std::env::var("WEIR_TEST_DATABASE_URL").ok()?;
+            let name = format!("weir_writer_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to WEIR_TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+            Some(PostgresDb { admin_url, name })
+        }
+
+        fn url(&self) -> String {
+            let base = self.admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
+            format!("{base}/{}", self.name)
+        }
+    }
+
+    impl Drop for PostgresDb {
+        fn drop(&mut self) {
+            let (url, name) = (self.admin_url.clone(), self.name.clone());
+            // Drop runs inside the test's runtime; a thread of its own runs the statement.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                rt.block_on(async {
+                    if let Ok(admin) = sea_orm::Database::connect(&url).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+
+    /// The server process behind the connection of a write transaction begun on this thread.
+    async fn write_backend(store: Store) -> i32 {
+        let tx = store.begin_write().await.expect("begin");
+        let row = tx.tx.query_one_raw(sea_orm::Statement::from_string(tx.tx.get_database_backend(), "SELECT pg_backend_pid()"));
+        let pid = row.await.expect("query").expect("a row").try_get_by_index::<i32>(0).expect("an integer");
+        tx.commit().await.expect("commit");
+        pid
+    }
+
     #[tokio::test]
     async fn postgres_writes_run_on_one_pinned_thread() {
-        let Ok(admin_url) = std::env::var("WEIR_TEST_DATABASE_URL") else {
+        let Some(db) = PostgresDb::create().await else {
             eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
             return;
         };
-        let name = format!("weir_writer_{}", uuid::Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to WEIR_TEST_DATABASE_URL");
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
-        let store = Store::connect(&format!("{base}/{name}")).await.expect("connect");
+        let store = Store::connect(&db.url()).await.expect("connect");
         store.migrate().await.expect("migrations");
         assert_writes_run_on_one_pinned_thread(&store).await;
-        drop(store);
-        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        // The writer thread's transactions all go through its one connection; those begun
+        // elsewhere (gate decisions, mutations) go through the shared pool.
+        let on_writer = |store: &Store| {
+            let inner = store.clone();
+            let store = store.clone();
+            async move { store.on_writer(write_backend(inner)).await.expect("runs") }
+        };
+        let first = on_writer(&store).await;
+        assert_eq!(on_writer(&store).await, first, "one connection on the writer thread");
+        let elsewhere = write_backend(store.clone()).await;
+        assert_ne!(elsewhere, first, "a write begun off the writer thread uses the shared pool");
     }
 
     #[tokio::test]
