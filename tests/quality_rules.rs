@@ -233,6 +233,39 @@ backend_tests! {
         assert_eq!(history["dataset"]["failures"]["edges"], json!([{"node": {"ruleId": "orders_have_rows", "observed": 42.0}}]));
     }
 
+    // Rules match a dataset by its own name, also when an event names it by an alias (a
+    // symlink): the alias is not the dataset's name.
+    async fn an_event_naming_a_dataset_by_its_alias_is_judged_by_the_rules_of_its_own_name(app) {
+        apply(&app, r#"
+rules:
+  - id: own_name_has_rows
+    kind: metric
+    severity: block
+    target: { namespace: "postgres://prod:5432", name: analytics.orders }
+    metric: row_count
+    op: ">="
+    value: 100
+  - id: alias_name_has_rows
+    kind: metric
+    severity: block
+    target: { namespace: "s3://lake", name: "*" }
+    metric: row_count
+    op: ">="
+    value: 100
+"#, false).await;
+        let mut table = dataset(NS, "analytics.orders");
+        table["facets"]["symlinks"] = json!({"_producer": "x", "_schemaURL": "y", "identifiers": [{"namespace": "s3://lake", "name": "orders", "type": "TABLE"}]});
+        app.ingest(&run_event("COMPLETE", "2024-05-31T19:00:00Z", &run_id(), ("etl", "build_orders"), vec![], vec![table])).await;
+        // Another event names it by the alias, with too few rows.
+        let mut by_alias = dataset("s3://lake", "orders");
+        by_alias["facets"]["dataQualityMetrics"] = json!({"_producer": "x", "_schemaURL": "y", "rowCount": 3.0});
+        app.ingest(&run_event("COMPLETE", "2024-05-31T20:00:00Z", &run_id(), ("etl", "copy_orders"), vec![], vec![by_alias])).await;
+        let h = health(&app, "analytics.orders").await;
+        assert_eq!(h["status"], "FAILING", "{h}");
+        let rules: Vec<&Value> = h["reasons"].as_array().into_iter().flatten().map(|r| &r["ruleId"]).collect();
+        assert_eq!(rules, [&json!("own_name_has_rows")], "{h}");
+    }
+
     async fn warn_rule_failure_is_a_warning_not_a_failure(app) {
         apply(&app, RULES.split("  - id: orders_fresh").next().unwrap_or_default(), false).await;
         app.ingest(&orders_event("2024-05-31T20:00:00Z", 1000.0, 500.0)).await;

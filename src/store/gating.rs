@@ -27,17 +27,19 @@ use crate::quality::records::{CheckResult, RuleRecord};
 /// A read view: the pool, or an open write transaction (which sees its own changes).
 pub struct Snapshot<'a> {
     pub(super) exec: DatabaseExecutor<'a>,
+    /// Inside a write transaction, what it has learnt (datasets' names).
+    pub(super) memo: Option<&'a std::sync::Mutex<super::write::TxMemo>>,
 }
 
 impl Store {
     pub fn snapshot(&self) -> Snapshot<'_> {
-        Snapshot { exec: DatabaseExecutor::from(&self.db) }
+        Snapshot { exec: DatabaseExecutor::from(&self.db), memo: None }
     }
 }
 
 impl WriteTx {
     pub fn snapshot(&self) -> Snapshot<'_> {
-        Snapshot { exec: DatabaseExecutor::from(&self.tx) }
+        Snapshot { exec: DatabaseExecutor::from(&self.tx), memo: Some(&self.memo) }
     }
 }
 

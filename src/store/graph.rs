@@ -62,11 +62,34 @@ impl Snapshot<'_> {
     /// (id, namespace, name) of datasets, by id: what a lineage node shows and what a rule's
     /// target matches, without the facets and schema JSON of each row (decoding those was most
     /// of the cost of a large lineage answer).
+    /// Inside a write transaction, datasets it found or created by their identity are not
+    /// read again.
     pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
-        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let mut known = Vec::new();
+        let mut unknown: Vec<i64> = Vec::with_capacity(ids.len());
+        match self.memo.and_then(|memo| memo.lock().ok()) {
+            Some(memo) => {
+                for id in ids {
+                    match memo.dataset_names.get(id) {
+                        Some((namespace, name)) => known.push((*id, namespace.clone(), name.clone())),
+                        None => unknown.push(id.0),
+                    }
+                }
+            }
+            None => unknown.extend(ids.iter().map(|i| i.0)),
+        }
+        if unknown.is_empty() {
+            // As the statement would: by id, each once.
+            known.sort_by_key(|(id, _, _)| *id);
+            known.dedup_by_key(|(id, _, _)| *id);
+            return Ok(known);
+        }
         let columns = [dataset::Column::Id, dataset::Column::Namespace, dataset::Column::Name];
-        let rows = self.names_by_ids::<dataset::Entity>(columns, &ids).await?;
-        Ok(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)).collect())
+        let rows = self.names_by_ids::<dataset::Entity>(columns, &unknown).await?;
+        known.extend(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)));
+        known.sort_by_key(|(id, _, _)| *id);
+        known.dedup_by_key(|(id, _, _)| *id);
+        Ok(known)
     }
 
     /// The datasets with these ids, named, in (namespace, name) order.

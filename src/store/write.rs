@@ -61,6 +61,18 @@ pub(super) struct TxMemo {
     /// Ids of jobs made sure to exist by name (parents): an orchestrator's tasks name the same
     /// parent job (the DAG) in every event, and each read its whole row again.
     jobs: rustc_hash::FxHashMap<(String, String), JobId>,
+    /// The identity of datasets this transaction found or created by identity: the rules, the
+    /// gate and taint name an event's datasets again (two reads an event).
+    pub(super) dataset_names: rustc_hash::FxHashMap<DatasetId, (String, String)>,
+}
+
+impl WriteTx {
+    /// Remembers that dataset `id` is `namespace`/`name` (its own identity, not an alias).
+    fn remember_dataset(&self, id: i64, namespace: &str, name: &str) {
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.dataset_names.entry(DatasetId(id)).or_insert_with(|| (namespace.to_string(), name.to_string()));
+        }
+    }
 }
 
 /// The raw event as it is archived.
@@ -440,13 +452,22 @@ impl WriteTx {
             .one(&self.tx)
             .await?;
         let found = match existing {
-            Some(found) => found,
+            Some(found) => {
+                self.remember_dataset(found.id, namespace, name);
+                found
+            }
             None => {
                 let id = match self.alias_target(namespace, name).await? {
                     Some(found) => found.id,
                     None => match self.insert_dataset(namespace, name, now).await? {
-                        Inserted::New(id) => return Ok(DatasetState::new(DatasetId(id))),
-                        Inserted::AlreadyThere(id) => id,
+                        Inserted::New(id) => {
+                            self.remember_dataset(id, namespace, name);
+                            return Ok(DatasetState::new(DatasetId(id)));
+                        }
+                        Inserted::AlreadyThere(id) => {
+                            self.remember_dataset(id, namespace, name);
+                            id
+                        }
                     },
                 };
                 locked_dataset(dataset::Column::Id.eq(id))
@@ -483,12 +504,13 @@ impl WriteTx {
         let id = match self.dataset_id(namespace, name).await? {
             Some(id) => id,
             None => match self.alias_target(namespace, name).await? {
-                Some(found) => found.id,
+                Some(found) => return Ok(DatasetId(found.id)),
                 None => match self.insert_dataset(namespace, name, now).await? {
                     Inserted::New(id) | Inserted::AlreadyThere(id) => id,
                 },
             },
         };
+        self.remember_dataset(id, namespace, name);
         Ok(DatasetId(id))
     }
 
