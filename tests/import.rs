@@ -210,6 +210,50 @@ async fn a_rejected_event_does_not_leave_its_namespace_or_parent_job_remembered(
     assert_eq!(export, dag);
 }
 
+/// Rules and incidents across the events of one import transaction, then a run id conflict
+/// at its end: the transaction is rolled back and applied again with a savepoint per event.
+/// What the discarded first pass did must leave no trace: one incident, opened by the failing
+/// write and resolved by the passing one, each step in its timeline once.
+async fn incidents_across_one_transaction_survive_its_second_pass(backend: Backend) {
+    let Some(db) = common::empty_database(backend).await else {
+        eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+        return;
+    };
+    let store = Store::connect(&db.url).await.expect("connect");
+    store.migrate().await.expect("migrations");
+    let rules = weir::quality::rules_file::parse_rules_file(
+        "rules:\n  - id: has_rows\n    kind: metric\n    severity: block\n    target: { namespace: wh, name: orders }\n    metric: row_count\n    op: \">=\"\n    value: 100\n",
+    )
+    .expect("rules file");
+    weir::quality::manage::apply_rules(&store, rules, false, false, "ci", chrono::Utc::now()).await.expect("apply rules");
+    let write = |time: &str, rows: f64, run: &str| {
+        let mut orders = dataset("wh", "orders");
+        orders["facets"]["dataQualityMetrics"] = json!({"_producer": "x", "_schemaURL": "y", "rowCount": rows});
+        run_event("COMPLETE", time, run, ("etl", "load"), vec![], vec![orders])
+    };
+    let failing_run = common::events::run_id();
+    let failing = write("2024-05-01T10:00:00Z", 5.0, &failing_run);
+    let passing = write("2024-05-01T11:00:00Z", 500.0, &common::events::run_id());
+    // Evidence older than both, arriving last: history only, no incident change.
+    let late = write("2024-05-01T09:00:00Z", 1.0, &common::events::run_id());
+    let mut conflict = failing.clone();
+    conflict["job"]["name"] = "other".into();
+    let contents = [line(&failing), line(&passing), line(&late), line(&conflict)].join("\n");
+    let file = temp_file(&contents, "ndjson");
+    let out = import(&db.url, &file.0, &["--keep-going"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("3 ingested, 0 duplicates, 1 rejected"), "{stdout}\n{}", text(&out.stderr));
+
+    let all = weir::store::IncidentFilter { status: None, namespace: None, dataset: None };
+    let incidents = store.incidents(&all, 0, 10).await.expect("incidents").items;
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let incident = &incidents[0];
+    assert_eq!(incident.rule_id, "has_rows");
+    assert_eq!(incident.status, weir::alert::model::IncidentStatus::Resolved, "{incident:?}");
+    let steps: Vec<String> = store.incident_timeline(incident.id).await.expect("timeline").into_iter().map(|e| e.kind).collect();
+    assert_eq!(steps, ["opened", "resolved"]);
+}
+
 async fn imports_a_json_array(backend: Backend) {
     let Some(db) = common::empty_database(backend).await else {
         eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
@@ -295,5 +339,6 @@ on_both_backends!(
     stops_at_a_run_id_conflict_in_the_middle_of_a_transaction,
     keep_going_imports_everything_valid,
     a_rejected_event_does_not_leave_its_namespace_or_parent_job_remembered,
-    imports_a_json_array
+    imports_a_json_array,
+    incidents_across_one_transaction_survive_its_second_pass
 );

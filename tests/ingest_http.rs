@@ -149,9 +149,10 @@ backend_tests! {
     }
 
     async fn a_rejected_event_in_a_shared_transaction_undoes_only_itself(app) {
-        // The events of a batch share one transaction, each in a savepoint: the second reuses
-        // the first one's run id for another job, so it fails after having created that job
-        // and its output; only its own changes may be undone.
+        // The events of a batch share one transaction (applied again with a savepoint per
+        // event once one fails): the second reuses the first one's run id for another job, so
+        // it fails after having created that job and its output; only its own changes may be
+        // undone.
         let shared = run_id();
         let first = run_event("COMPLETE", "2024-05-01T10:00:00Z", &shared, ("etl", "owner_job"), vec![], vec![dataset("ns", "owner_out")]);
         let thief = run_event("COMPLETE", "2024-05-01T10:01:00Z", &shared, ("etl", "thief_job"), vec![], vec![dataset("ns", "thief_out")]);

@@ -194,8 +194,8 @@ pub async fn import_file(store: &Store, path: &Path, args: &ImportArgs, progress
     let mut summary = ImportSummary { unit, ..ImportSummary::default() };
     'chunks: while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
-        // The events up to the first line that does not parse go in one transaction (a
-        // savepoint each); a line that does not parse is a rejection of its own.
+        // The events up to the first line that does not parse go in one transaction; a line
+        // that does not parse is a rejection of its own.
         let mut rest = chunk.as_slice();
         while !rest.is_empty() {
             let valid = rest.iter().take_while(|(_, _, parsed)| parsed.is_ok()).count();

@@ -43,7 +43,8 @@ fn sqlite_options(opts: SqliteConnectOptions, role: Role) -> SqliteConnectOption
         .pragma("cache_size", "-16384");
     match role {
         Role::Reader => opts,
-        // Each event is applied in a savepoint, and SQLite keeps the pages a savepoint changes
+        // Once an event of a batch has failed, each event is applied in a savepoint (see
+        // `ingest::ingest_batch`), and SQLite keeps the pages a savepoint changes
         // in a sub-journal, a temporary file by default: three quarters of the writer's write
         // syscalls (about 70 an event on the 100,000-dataset benchmark) went there. In memory
         // it holds one event's pages at a time (it is emptied when the savepoint is released)

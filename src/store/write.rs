@@ -47,8 +47,9 @@ pub struct WriteTx {
 /// The `generation` of an edge row changed by a transaction that has not committed yet.
 const PENDING_GENERATION: i64 = -1;
 
-/// What a write transaction remembers across the events of a group commit, each applied in a
-/// savepoint of its own. A savepoint that rolls back makes it forget everything, since what
+/// What a write transaction remembers across the events of a group commit (each applied in a
+/// savepoint of its own once one has failed). A savepoint that rolls back makes it forget
+/// everything, since what
 /// it read may have included its own changes, now undone.
 #[derive(Default)]
 pub(super) struct TxMemo {
