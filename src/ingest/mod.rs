@@ -10,8 +10,8 @@
 //! Several events can share one transaction ([`ingest_batch`], group commit), and the commit
 //! (the fsync) is paid once for all of them. When one of them fails, the batch is applied
 //! again with each event in a savepoint of its own, so that the failure undoes only that
-//! event. [`committer`] groups concurrent HTTP requests
-//! that way; `weir import` groups the lines of its file.
+//! event, and so are the next batches for a while. [`committer`] groups concurrent HTTP
+//! requests that way; `weir import` groups the lines of its file.
 
 mod apply;
 mod archive;
@@ -100,8 +100,8 @@ pub struct Incoming<'a> {
 
 /// Ingests `events` in one transaction, in order. When one of them fails, that transaction
 /// is rolled back and the batch applied again in another, each event in a savepoint of its
-/// own. Returns one
-/// result per event; when `stop_at_rejection` is set the results end at the first event that
+/// own (as the next 16 batches are from the start).
+/// Returns one result per event; when `stop_at_rejection` is set the results end at the first event that
 /// was not stored, and the events after it were not attempted.
 ///
 /// If the shared transaction cannot be used (a lost race on PostgreSQL, a failed commit),
@@ -187,6 +187,12 @@ async fn batch_without_savepoints(
     for (i, incoming) in events.iter().enumerate() {
         match apply_in(&tx, incoming.event, incoming.received_at, unknown_inputs).await {
             Ok(done) => results.push(Ok(done)),
+            // A lone event has nothing to save from its transaction: its failure is its answer
+            // (`ingest_batch` runs it again on its own if it lost a race).
+            Err(err) if events.len() == 1 => {
+                tx.rollback().await?;
+                return Ok(Some(vec![Err(err)]));
+            }
             Err(err) => {
                 debug!(error = %err, event = i, events = events.len(), "an event of the batch failed; applying the batch again with savepoints");
                 SAVEPOINTS_AHEAD.store(SAVEPOINT_BATCHES_AFTER_A_FAILURE, Ordering::Relaxed);
@@ -216,6 +222,8 @@ async fn batch_with_savepoints(
                 Ok(done)
             }
             Err(e) => {
+                // Still failing: stay careful for the batches after this one too.
+                SAVEPOINTS_AHEAD.store(SAVEPOINT_BATCHES_AFTER_A_FAILURE, Ordering::Relaxed);
                 savepoint.rollback().await?;
                 Err(e)
             }
