@@ -42,6 +42,16 @@ pub struct WriteTx {
     graph_changed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// A savepoint: its commit only releases it.
     nested: bool,
+    /// Datasets events of this transaction named without changing them, and the latest of
+    /// those events' times: marked updated once, at commit ([`WriteTx::mark_datasets_updated`]).
+    untouched: std::sync::Mutex<Untouched>,
+}
+
+/// See [`WriteTx::mark_datasets_updated`].
+#[derive(Default)]
+struct Untouched {
+    ids: rustc_hash::FxHashSet<i64>,
+    at: Option<DateTime<Utc>>,
 }
 
 /// The `generation` of an edge row changed by a transaction that has not committed yet.
@@ -288,6 +298,7 @@ impl Store {
             memo: Default::default(),
             graph_changed: Default::default(),
             nested: false,
+            untouched: Default::default(),
         })
     }
 }
@@ -302,6 +313,9 @@ impl WriteTx {
     /// must lock on PostgreSQL) is held only for the commit, and generations are committed in
     /// the order they are taken.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if !self.nested {
+            self.mark_untouched_updated().await?;
+        }
         if !self.nested && self.graph_changed.load(std::sync::atomic::Ordering::Relaxed) {
             self.stamp_graph_changes().await?;
         }
@@ -350,6 +364,7 @@ impl WriteTx {
             memo: self.memo.clone(),
             graph_changed: self.graph_changed.clone(),
             nested: true,
+            untouched: Default::default(),
         })
     }
 
@@ -576,17 +591,48 @@ impl WriteTx {
         }
     }
 
-    /// Marks datasets that an event named without changing them as updated now, in one
-    /// statement (rather than rewriting each one's row and facets).
+    /// Marks datasets that an event named without changing them as updated at `now` (rather
+    /// than rewriting each one's row and facets). In a transaction (not a savepoint) this is
+    /// done once, at commit, for every event of a group commit, with the latest of their
+    /// times: one statement a transaction instead of one an event, and on PostgreSQL one new
+    /// version of each row instead of one per event naming it, which every later read of the
+    /// row in the transaction had to step over. A savepoint writes at once, so that its
+    /// rollback undoes it.
     pub async fn mark_datasets_updated(&self, ids: &[DatasetId], now: DateTime<Utc>) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
-        dataset::Entity::update_many()
-            .col_expr(dataset::Column::UpdatedAt, Expr::val(now))
-            .filter(dataset::Column::Id.is_in(ids.iter().map(|d| d.0)))
-            .exec(&self.tx)
-            .await?;
+        if !self.nested
+            && let Ok(mut untouched) = self.untouched.lock()
+        {
+            untouched.ids.extend(ids.iter().map(|d| d.0));
+            untouched.at = untouched.at.max(Some(now));
+            return Ok(());
+        }
+        self.set_updated_at(&ids.iter().map(|d| d.0).collect::<Vec<_>>(), now).await
+    }
+
+    async fn mark_untouched_updated(&self) -> Result<(), StoreError> {
+        let (ids, at) = match self.untouched.lock() {
+            Ok(mut untouched) => (std::mem::take(&mut untouched.ids), untouched.at.take()),
+            Err(_) => return Ok(()),
+        };
+        let (Some(at), false) = (at, ids.is_empty()) else { return Ok(()) };
+        let mut ids: Vec<i64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        for chunk in super::in_list::chunks(&ids) {
+            self.set_updated_at(&chunk, at).await?;
+        }
+        Ok(())
+    }
+
+    /// `updated_at` of these datasets becomes `at`, unless it is later already (an event of
+    /// the same transaction wrote the dataset after `at`).
+    async fn set_updated_at(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+        use sea_orm::sea_query::ExprTrait;
+        use dataset::Column as C;
+        let later = Expr::case(Expr::col(C::UpdatedAt).lt(at), Expr::val(at)).finally(Expr::col(C::UpdatedAt));
+        dataset::Entity::update_many().col_expr(C::UpdatedAt, later.into()).filter(C::Id.is_in(ids.iter().copied())).exec(&self.tx).await?;
         Ok(())
     }
 
