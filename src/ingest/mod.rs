@@ -152,7 +152,9 @@ pub async fn ingest_batch(
 /// Batches still to run with savepoints from the start, after one had to be applied again:
 /// events that fail tend to come in runs (a client reusing run ids, replicas racing), and each
 /// failure found without savepoints costs the work done before it in its batch. Process-wide:
-/// it only chooses the faster path, never what is stored.
+/// it chooses the faster path, not what is stored (but for `updated_at` of datasets named
+/// without change: without savepoints, the latest time of the transaction's events; see
+/// `WriteTx::mark_datasets_updated`).
 static SAVEPOINTS_AHEAD: AtomicU32 = AtomicU32::new(0);
 
 /// How many batches run with savepoints after a batch had to be applied again.

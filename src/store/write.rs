@@ -627,12 +627,15 @@ impl WriteTx {
     }
 
     /// `updated_at` of these datasets becomes `at`, unless it is later already (an event of
-    /// the same transaction wrote the dataset after `at`).
+    /// the same transaction wrote the dataset after `at`): those rows are not rewritten.
     async fn set_updated_at(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
-        use sea_orm::sea_query::ExprTrait;
         use dataset::Column as C;
-        let later = Expr::case(Expr::col(C::UpdatedAt).lt(at), Expr::val(at)).finally(Expr::col(C::UpdatedAt));
-        dataset::Entity::update_many().col_expr(C::UpdatedAt, later.into()).filter(C::Id.is_in(ids.iter().copied())).exec(&self.tx).await?;
+        dataset::Entity::update_many()
+            .col_expr(C::UpdatedAt, Expr::val(at).into())
+            .filter(C::Id.is_in(ids.iter().copied()))
+            .filter(C::UpdatedAt.lt(at))
+            .exec(&self.tx)
+            .await?;
         Ok(())
     }
 
@@ -1105,5 +1108,34 @@ mod tests {
         assert_eq!(rows.changed, vec![1]);
         assert_eq!((rows.rows[1].first_seen, rows.rows[1].last_seen, rows.rows[1].dataset_version_id), (at(1), at(2), Some(7)));
         assert_eq!(rows.pairs(), vec![(DatasetId(1), Direction::Input), (DatasetId(2), Direction::Output)]);
+    }
+
+    /// A transaction marks datasets named without change at commit, with its latest time, and
+    /// never moves back a dataset it wrote later; a savepoint marks at once.
+    #[tokio::test]
+    async fn datasets_named_without_change_are_marked_updated_at_commit() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrations");
+        let updated = |name: &'static str| {
+            let store = store.clone();
+            async move { store.dataset_by_ref("wh", name).await.expect("read").expect("stored").updated_at }
+        };
+        let tx = store.begin_write().await.expect("begin");
+        let named = tx.upsert_dataset("wh", "named", at(1)).await.expect("named").id;
+        let written = tx.upsert_dataset("wh", "written", at(1)).await.expect("written");
+        tx.mark_datasets_updated(&[named, written.id], at(2)).await.expect("mark");
+        // A later event of the same transaction writes one of them.
+        tx.save_dataset(&written, &Map::new(), at(5)).await.expect("save");
+        tx.mark_datasets_updated(&[named], at(3)).await.expect("mark");
+        tx.commit().await.expect("commit");
+        assert_eq!(updated("named").await, at(3), "the transaction's latest time");
+        assert_eq!(updated("written").await, at(5), "not moved back to an earlier mark");
+
+        let tx = store.begin_write().await.expect("begin");
+        let savepoint = tx.savepoint().await.expect("savepoint");
+        savepoint.mark_datasets_updated(&[named], at(7)).await.expect("mark");
+        savepoint.rollback().await.expect("rollback");
+        tx.commit().await.expect("commit");
+        assert_eq!(updated("named").await, at(3), "undone with its savepoint");
     }
 }
