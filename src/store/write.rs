@@ -631,7 +631,7 @@ impl WriteTx {
     async fn set_updated_at(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
         use dataset::Column as C;
         dataset::Entity::update_many()
-            .col_expr(C::UpdatedAt, Expr::val(at).into())
+            .col_expr(C::UpdatedAt, Expr::val(at))
             .filter(C::Id.is_in(ids.iter().copied()))
             .filter(C::UpdatedAt.lt(at))
             .exec(&self.tx)
