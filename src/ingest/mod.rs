@@ -21,10 +21,10 @@ mod edges;
 pub mod run_state;
 mod versioning;
 
-use chrono::{DateTime, Utc};
-use thiserror::Error;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chrono::{DateTime, Utc};
+use thiserror::Error;
 use tracing::{debug, warn};
 
 pub use archive::{Archiver, Format, format as archive_format, unarchive};
@@ -100,9 +100,9 @@ pub struct Incoming<'a> {
 
 /// Ingests `events` in one transaction, in order. When one of them fails, that transaction
 /// is rolled back and the batch applied again in another, each event in a savepoint of its
-/// own (as the next 16 batches are from the start).
-/// Returns one result per event; when `stop_at_rejection` is set the results end at the first event that
-/// was not stored, and the events after it were not attempted.
+/// own (as the next 16 batches are from the start). Returns one result per event; when
+/// `stop_at_rejection` is set the results end at the first event that was not stored, and the
+/// events after it were not attempted.
 ///
 /// If the shared transaction cannot be used (a lost race on PostgreSQL, a failed commit),
 /// nothing of it was acknowledged and the events are ingested again one by one, each with the

@@ -29,6 +29,9 @@ fn edge_condition(as_of: Option<DateTime<Utc>>) -> Condition {
 /// (id, job id, dataset id, direction, retired at) of an edge row.
 type EdgeRow = (i64, i64, i64, String, Option<DateTime<Utc>>);
 
+/// A dataset's (id, namespace, name).
+type Named = (DatasetId, String, String);
+
 impl Snapshot<'_> {
     pub async fn datasets_by_ids(&self, ids: &[DatasetId]) -> Result<Vec<Dataset>, StoreError> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
@@ -61,35 +64,38 @@ impl Snapshot<'_> {
 
     /// (id, namespace, name) of datasets, by id: what a lineage node shows and what a rule's
     /// target matches, without the facets and schema JSON of each row (decoding those was most
-    /// of the cost of a large lineage answer).
-    /// Inside a write transaction, datasets it found or created by their identity are not
-    /// read again.
-    pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<(DatasetId, String, String)>, StoreError> {
-        let mut known = Vec::new();
-        let mut unknown: Vec<i64> = Vec::with_capacity(ids.len());
-        match self.memo.and_then(|memo| memo.lock().ok()) {
-            Some(memo) => {
-                for id in ids {
-                    match memo.dataset_names.get(id) {
-                        Some((namespace, name)) => known.push((*id, namespace.clone(), name.clone())),
-                        None => unknown.push(id.0),
-                    }
-                }
-            }
-            None => unknown.extend(ids.iter().map(|i| i.0)),
-        }
-        if unknown.is_empty() {
-            // As the statement would: by id, each once.
-            known.sort_by_key(|(id, _, _)| *id);
-            known.dedup_by_key(|(id, _, _)| *id);
-            return Ok(known);
-        }
+    /// of the cost of a large lineage answer). Inside a write transaction, datasets it found
+    /// or created by their identity are not read again.
+    pub async fn dataset_names(&self, ids: &[DatasetId]) -> Result<Vec<Named>, StoreError> {
         let columns = [dataset::Column::Id, dataset::Column::Namespace, dataset::Column::Name];
-        let rows = self.names_by_ids::<dataset::Entity>(columns, &unknown).await?;
-        known.extend(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)));
+        let Some((mut known, unknown)) = self.remembered_names(ids) else {
+            // The pool (lineage answers, thousands of ids): straight to the statement.
+            let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+            let rows = self.names_by_ids::<dataset::Entity>(columns, &ids).await?;
+            return Ok(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)).collect());
+        };
+        if !unknown.is_empty() {
+            let rows = self.names_by_ids::<dataset::Entity>(columns, &unknown).await?;
+            known.extend(rows.into_iter().map(|(id, namespace, name)| (DatasetId(id), namespace, name)));
+        }
+        // As the statement would: by id, each once.
         known.sort_by_key(|(id, _, _)| *id);
         known.dedup_by_key(|(id, _, _)| *id);
         Ok(known)
+    }
+
+    /// Inside a write transaction, the names of `ids` it remembers, and the ids it does not.
+    fn remembered_names(&self, ids: &[DatasetId]) -> Option<(Vec<Named>, Vec<i64>)> {
+        let memo = self.memo?.lock().ok()?;
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for id in ids {
+            match memo.dataset_names.get(id) {
+                Some((namespace, name)) => known.push((*id, namespace.clone(), name.clone())),
+                None => unknown.push(id.0),
+            }
+        }
+        Some((known, unknown))
     }
 
     /// The datasets with these ids, named, in (namespace, name) order.

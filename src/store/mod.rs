@@ -62,9 +62,6 @@ impl Store {
         self.backend
     }
 
-    /// Runs `work` (which should take its write transactions in there) on the writer thread
-    /// when the store has one, or as a task of the current runtime, and waits for it. Fails
-    /// only if `work` panicked.
     /// Where a write transaction begun here runs. On PostgreSQL, writes from other threads
     /// (gate decisions, mutations, sweeps) use the shared pool, which they may use
     /// concurrently: the writer's connection answers on the writer thread, and reaching
@@ -76,6 +73,9 @@ impl Store {
         }
     }
 
+    /// Runs `work` (which should take its write transactions in there) on the writer thread
+    /// when the store has one, or as a task of the current runtime, and waits for it. Fails
+    /// only if `work` panicked.
     pub async fn on_writer<F, T>(&self, work: F) -> Result<T, tokio::task::JoinError>
     where
         F: std::future::Future<Output = T> + Send + 'static,

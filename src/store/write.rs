@@ -59,8 +59,7 @@ const PENDING_GENERATION: i64 = -1;
 
 /// What a write transaction remembers across the events of a group commit (each applied in a
 /// savepoint of its own once one has failed). A savepoint that rolls back makes it forget
-/// everything, since what
-/// it read may have included its own changes, now undone.
+/// everything, since what it read may have included its own changes, now undone.
 #[derive(Default)]
 pub(super) struct TxMemo {
     /// The rules as last read: every event evaluates the same rules, and each read them twice
@@ -475,16 +474,15 @@ impl WriteTx {
             None => {
                 let id = match self.alias_target(namespace, name).await? {
                     Some(found) => found.id,
-                    None => match self.insert_dataset(namespace, name, now).await? {
-                        Inserted::New(id) => {
-                            self.remember_dataset(id, namespace, name);
+                    None => {
+                        let inserted = self.insert_dataset(namespace, name, now).await?;
+                        let (Inserted::New(id) | Inserted::AlreadyThere(id)) = inserted;
+                        self.remember_dataset(id, namespace, name);
+                        if matches!(inserted, Inserted::New(_)) {
                             return Ok(DatasetState::new(DatasetId(id)));
                         }
-                        Inserted::AlreadyThere(id) => {
-                            self.remember_dataset(id, namespace, name);
-                            id
-                        }
-                    },
+                        id
+                    }
                 };
                 locked_dataset(dataset::Column::Id.eq(id))
                     .one(&self.tx)
