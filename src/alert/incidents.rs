@@ -115,8 +115,9 @@ pub async fn on_results(tx: &WriteTx, results: &[CheckResult], now: DateTime<Utc
         if !tx.is_latest_check(result).await? {
             continue;
         }
-        // A pass after a pass (nearly every result) cannot change an incident.
-        if result.outcome == Outcome::Pass && tx.replaced_a_pass(result) {
+        // A pass after a pass, or a rule's first pass on a dataset (nearly every result),
+        // cannot change an incident.
+        if result.outcome == Outcome::Pass && tx.replaced_a_pass_or_nothing(result) {
             continue;
         }
         let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;

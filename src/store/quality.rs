@@ -12,6 +12,7 @@ use super::entities::{
 };
 use super::convert::version_schema;
 use super::gating::{runs_with, writer_query};
+use super::recorded_checks::Replaced;
 use super::{Store, StoreError, WriteTx};
 use crate::model::{DatasetId, Direction, Page, RunState};
 use crate::quality::evaluate::{AssertionResult, Column, Evidence, EvidenceNeeds, Outcome};
@@ -183,6 +184,27 @@ impl WriteTx {
         Ok(rules)
     }
 
+    /// The ids of the rules ever deleted (some may exist again), read once per transaction:
+    /// only those can have results on a dataset without a latest one (see `record_checks`).
+    pub(super) async fn deleted_rules(&self) -> Result<rustc_hash::FxHashSet<String>, StoreError> {
+        if let Some(deleted) = self.memo.lock().ok().and_then(|memo| memo.deleted_rules.clone()) {
+            return Ok(deleted);
+        }
+        let ids: Vec<String> = rule_change::Entity::find()
+            .select_only()
+            .column(rule_change::Column::RuleId)
+            .filter(rule_change::Column::Action.eq(RuleAction::Deleted.as_str()))
+            .distinct()
+            .into_tuple()
+            .all(&self.tx)
+            .await?;
+        let deleted: rustc_hash::FxHashSet<String> = ids.into_iter().collect();
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.deleted_rules = Some(deleted.clone());
+        }
+        Ok(deleted)
+    }
+
     /// Creates or updates a rule. Returns the new version and what happened, or `None` when
     /// the stored definition is already identical (nothing changes, no version bump).
     pub async fn save_rule(
@@ -262,6 +284,7 @@ impl WriteTx {
     ) -> Result<(), StoreError> {
         if let Ok(mut memo) = self.memo.lock() {
             memo.rules = None;
+            memo.deleted_rules = None;
         }
         rule_change::ActiveModel {
             rule_id: Set(id.to_string()),
@@ -306,9 +329,12 @@ impl WriteTx {
     pub async fn superseded_verdict(&self, result: &CheckResult) -> Result<Option<(Outcome, Severity)>, StoreError> {
         if let Some(recorded) = self.recorded.get(&result.rule_id, result.dataset_id)
             && recorded.check_id == result.id
-            && recorded.replaced.is_some()
         {
-            return Ok(recorded.replaced);
+            match recorded.replaced {
+                Replaced::Verdict(verdict) => return Ok(Some(verdict)),
+                Replaced::Nothing => return Ok(None),
+                Replaced::Unknown => {}
+            }
         }
         let found = check_result::Entity::find()
             .filter(check_result::Column::DatasetId.eq(result.dataset_id.0))
@@ -323,11 +349,13 @@ impl WriteTx {
     }
 
     /// True when this transaction recorded `result` as the latest in place of a passing
-    /// result. No incident can then be open for its rule and dataset: the pass it replaced
-    /// resolved any when it was recorded, and only a failure opens one.
-    pub fn replaced_a_pass(&self, result: &CheckResult) -> bool {
+    /// result, or as the first result of its rule on its dataset. No incident can then be open
+    /// for its rule and dataset: the pass it replaced resolved any when it was recorded, and
+    /// only a failure opens one.
+    pub fn replaced_a_pass_or_nothing(&self, result: &CheckResult) -> bool {
         self.recorded.get(&result.rule_id, result.dataset_id).is_some_and(|recorded| {
-            recorded.check_id == result.id && matches!(recorded.replaced, Some((Outcome::Pass, _)))
+            recorded.check_id == result.id
+                && matches!(recorded.replaced, Replaced::Verdict((Outcome::Pass, _)) | Replaced::Nothing)
         })
     }
 

@@ -71,6 +71,8 @@ impl WriteTx {
             ..Default::default()
         });
         let mut inserted = check_result::Entity::insert_many(rows).exec_with_returning(&self.tx).await?;
+        let first_results = inserted.iter().any(|row| !latest.contains_key(&(row.rule_id.clone(), row.dataset_id)));
+        let deleted = if first_results { self.deleted_rules().await? } else { Default::default() };
         // Ids are handed out in the order of the VALUES list on both backends; RETURNING's own
         // order is not promised.
         inserted.sort_by_key(|row| row.id);
@@ -87,17 +89,23 @@ impl WriteTx {
                     // Unless that latest was recorded here: its entry knows what it replaced.
                     let dataset = DatasetId(row.dataset_id);
                     if self.recorded.get(&row.rule_id, dataset).is_none_or(|r| r.check_id != found.check_result_id) {
-                        let kept = Recorded { check_id: found.check_result_id, replaced: None };
+                        let kept = Recorded { check_id: found.check_result_id, replaced: Replaced::Unknown };
                         self.recorded.remember(&row.rule_id, dataset, kept);
                     }
                     continue;
                 }
                 // The latest had the newest evidence (ties go to the later result), so when its
                 // evidence has a time it is also the result this one supersedes.
-                Some(found) => found.evidence_time.map(|_| verdict(&found.outcome, &found.severity)),
-                // Older history may exist without a latest (a rule deleted and made again):
-                // what this result supersedes is left for the database to say.
-                None => None,
+                Some(found) => match found.evidence_time {
+                    Some(_) => Replaced::Verdict(verdict(&found.outcome, &found.severity)),
+                    None => Replaced::Unknown,
+                },
+                // Every result recorded here makes or keeps a latest row, and only deleting its
+                // rule removes those: without one, the rule has no history on the dataset
+                // unless it was deleted and made again, when what this result supersedes is
+                // left for the database to say.
+                None if deleted.contains(&row.rule_id) => Replaced::Unknown,
+                None => Replaced::Nothing,
             };
             self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced });
             let model = latest_check::Model {
@@ -161,9 +169,18 @@ fn verdict(outcome: &str, severity: &str) -> (Outcome, Severity) {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Recorded {
     pub check_id: i64,
-    /// The outcome and severity of the latest result this one replaced, when that previous
-    /// latest is also the result it supersedes (its evidence had a time); `None`: unknown here.
-    pub replaced: Option<(Outcome, Severity)>,
+    pub replaced: Replaced,
+}
+
+/// What a result recorded as the latest replaced, as far as recording it tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replaced {
+    /// The previous latest, also the result this one supersedes (its evidence had a time).
+    Verdict((Outcome, Severity)),
+    /// Nothing: the first result of its rule on its dataset.
+    Nothing,
+    /// Not known here; the database says.
+    Unknown,
 }
 
 #[derive(Debug, Default)]
@@ -186,5 +203,76 @@ impl RecordedChecks {
         // Never held across an await, and every write leaves the map consistent: a panic
         // elsewhere cannot have left it half-changed.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::quality::evaluate::CheckOutcome;
+    use crate::quality::{RuleDefinition, definition::TargetDefinition};
+    use crate::store::Store;
+
+    fn at(hour: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default()
+    }
+
+    /// Records one result of rule `r` on `dataset` in a transaction of its own, and returns
+    /// what that transaction says it supersedes and whether it replaced a pass or nothing (so
+    /// that no incident can be open).
+    async fn record(store: &Store, dataset: DatasetId, outcome: Outcome, hour: i64) -> (Option<(Outcome, Severity)>, bool) {
+        let tx = store.begin_write().await.expect("begin");
+        let checked = CheckOutcome { outcome, severity: Severity::Block, observed: None, expected: String::new(), message: String::new() };
+        let record =
+            CheckOutcomeRecord { rule_id: "r", rule_version: 1, dataset_id: dataset, outcome: &checked, run_id: None, at: at(hour), evidence_time: at(hour) };
+        let stored = tx.record_checks(&[record], Trigger::Event).await.expect("record");
+        let superseded = tx.superseded_verdict(&stored[0]).await.expect("superseded");
+        let quiet = tx.replaced_a_pass_or_nothing(&stored[0]);
+        tx.commit().await.expect("commit");
+        (superseded, quiet)
+    }
+
+    async fn change_rule(store: &Store, delete: bool) {
+        let definition = RuleDefinition {
+            id: "r".into(),
+            kind: "assertions".into(),
+            target: TargetDefinition { namespace: "wh".into(), name: "*".into() },
+            ..Default::default()
+        };
+        let tx = store.begin_write().await.expect("begin");
+        if delete {
+            assert!(tx.delete_rule("r", "test", at(0)).await.expect("delete"));
+        } else {
+            tx.save_rule(&definition, Severity::Block, "test", at(0)).await.expect("save");
+        }
+        tx.commit().await.expect("commit");
+    }
+
+    /// A rule's first result on a dataset supersedes nothing, known without asking the
+    /// database; but a rule deleted and made again has history without a latest result, and
+    /// its first new result supersedes the last before the deletion.
+    #[tokio::test]
+    async fn a_first_result_supersedes_nothing_unless_its_rule_was_deleted_before() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrations");
+        change_rule(&store, false).await;
+        let (a, b) = {
+            let tx = store.begin_write().await.expect("begin");
+            let a = tx.upsert_dataset("wh", "a", at(0)).await.expect("a").id;
+            let b = tx.upsert_dataset("wh", "b", at(0)).await.expect("b").id;
+            tx.commit().await.expect("commit");
+            (a, b)
+        };
+
+        assert_eq!(record(&store, a, Outcome::Pass, 1).await, (None, true), "first result");
+        assert_eq!(record(&store, a, Outcome::Fail, 2).await, (Some((Outcome::Pass, Severity::Block)), true));
+        assert_eq!(record(&store, a, Outcome::Pass, 3).await, (Some((Outcome::Fail, Severity::Block)), false));
+        assert_eq!(record(&store, b, Outcome::Fail, 1).await, (None, true), "a first failure");
+
+        change_rule(&store, true).await;
+        change_rule(&store, false).await;
+        assert_eq!(record(&store, b, Outcome::Pass, 2).await, (Some((Outcome::Fail, Severity::Block)), false), "after re-creation");
     }
 }

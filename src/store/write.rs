@@ -65,6 +65,8 @@ pub(super) struct TxMemo {
     /// The rules as last read: every event evaluates the same rules, and each read them twice
     /// (the rules and the gate). Changing a rule through this transaction forgets them.
     pub(super) rules: Option<Vec<crate::quality::records::RuleRecord>>,
+    /// The ids of rules ever deleted (see `WriteTx::deleted_rules`), forgotten with `rules`.
+    pub(super) deleted_rules: Option<rustc_hash::FxHashSet<String>>,
     /// Namespaces made sure to exist: the events name the same few namespaces, and each name
     /// cost an insert round trip per dataset and job (three an event).
     namespaces: rustc_hash::FxHashSet<String>,
