@@ -120,7 +120,11 @@ pub async fn on_results(tx: &WriteTx, results: &[CheckResult], now: DateTime<Utc
         if result.outcome == Outcome::Pass && tx.replaced_a_pass_or_nothing(result) {
             continue;
         }
-        let active = tx.active_incident(result.dataset_id, &result.rule_id).await?;
+        // Only a block-level failure (which opens one) and a pass (which resolves one) depend on
+        // the open incident; a warn-level failure alerts without one, and an error (evidence
+        // missing, often a START's inputs) changes nothing.
+        let opens_or_resolves = matches!((result.outcome, result.severity), (Outcome::Fail, Severity::Block) | (Outcome::Pass, _));
+        let active = if opens_or_resolves { tx.active_incident(result.dataset_id, &result.rule_id).await? } else { None };
         let changes_something = matches!(
             (result.outcome, result.severity, &active),
             (Outcome::Fail, Severity::Block, None) | (Outcome::Pass, _, Some(_)) | (Outcome::Fail, Severity::Warn, _)
