@@ -1028,10 +1028,10 @@ impl WriteTx {
         };
         let id = match find().one(&self.tx).await? {
             Some(id) => id,
-            None => {
-                self.insert_job_if_missing(namespace, name, now).await?;
-                find().one(&self.tx).await?.ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?
-            }
+            None => match self.insert_job_if_missing(namespace, name, now).await? {
+                Some(inserted) => inserted.id,
+                None => find().one(&self.tx).await?.ok_or_else(|| StoreError::Corrupt(format!("job {namespace}/{name} vanished")))?,
+            },
         };
         if let Ok(mut memo) = self.memo.lock() {
             memo.jobs.insert(key, JobId(id));
@@ -1047,7 +1047,9 @@ impl WriteTx {
         if let Some(found) = find().one(&self.tx).await? {
             return Ok(found);
         }
-        self.insert_job_if_missing(namespace, name, now).await?;
+        if let Some(inserted) = self.insert_job_if_missing(namespace, name, now).await? {
+            return Ok(inserted);
+        }
         find()
             .one(&self.tx)
             .await?
@@ -1063,25 +1065,49 @@ impl WriteTx {
         Ok((found.namespace, found.name))
     }
 
-    async fn insert_job_if_missing(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Inserts the job unless it exists. Returns the new row when this inserted it: it is
+    /// all defaults but its id, so it is not read back (a third statement for every new job);
+    /// `None` when another transaction had inserted it.
+    async fn insert_job_if_missing(&self, namespace: &str, name: &str, now: DateTime<Utc>) -> Result<Option<job::Model>, StoreError> {
         self.ensure_namespace(namespace, now).await?;
+        let mut new = job::Model {
+            id: 0,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            parent_job_id: None,
+            facets: Value::Object(Default::default()),
+            current_io_key: None,
+            current_io_time: None,
+            latest_run_id: None,
+            created_at: now,
+            updated_at: now,
+            ownership: None,
+        };
         let row = job::ActiveModel {
-            namespace: Set(namespace.to_string()),
-            name: Set(name.to_string()),
-            facets: Set(Value::Object(Default::default())),
+            namespace: Set(new.namespace.clone()),
+            name: Set(new.name.clone()),
+            facets: Set(new.facets.clone()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
-        job::Entity::insert(row)
+        // As for datasets: the id comes with the insert, and a conflict inserts nothing.
+        let inserted = job::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([job::Column::Namespace, job::Column::Name])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&self.tx)
-            .await?;
-        Ok(())
+            .exec(&self.tx)
+            .await;
+        match inserted {
+            Ok(done) => {
+                new.id = done.last_insert_id;
+                Ok(Some(new))
+            }
+            Err(sea_orm::DbErr::RecordNotInserted) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -1108,6 +1134,27 @@ mod tests {
         assert_eq!(rows.changed, vec![1]);
         assert_eq!((rows.rows[1].first_seen, rows.rows[1].last_seen, rows.rows[1].dataset_version_id), (at(1), at(2), Some(7)));
         assert_eq!(rows.pairs(), vec![(DatasetId(1), Direction::Input), (DatasetId(2), Direction::Output)]);
+    }
+
+    /// A job inserted by the transaction is not read back: what it hands on must be the row
+    /// it stored, as a job already there is.
+    #[tokio::test]
+    async fn a_job_inserted_here_is_the_job_stored() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrations");
+        let tx = store.begin_write().await.expect("begin");
+        let _earlier = tx.ensure_job("etl", "earlier", at(1)).await.expect("earlier");
+        let parent = tx.ensure_job("etl", "dag", at(1)).await.expect("parent");
+        let mut task = tx.lock_job("etl", "dag.task", at(1)).await.expect("new job");
+        assert_eq!(tx.lock_job("etl", "dag", at(1)).await.expect("parent, locked").id, parent, "found again by name");
+        assert_eq!(tx.ensure_job("etl", "dag.task", at(1)).await.expect("task, by name"), task.id);
+        assert!(task.facets.as_object().is_some_and(Map::is_empty) && task.latest_run_id.is_none() && task.parent_job_id.is_none());
+        task.parent_job_id = Some(parent);
+        tx.save_job(&task, at(2)).await.expect("save");
+        tx.commit().await.expect("commit");
+        let stored = store.job_by_ref("etl", "dag.task").await.expect("read").expect("stored");
+        assert_eq!((stored.id, stored.parent_job_id), (task.id, Some(parent)));
+        assert_eq!(store.job_by_ref("etl", "dag").await.expect("read").map(|j| j.id), Some(parent));
     }
 
     /// A transaction marks datasets named without change at commit, with its latest time, and
