@@ -292,6 +292,52 @@ rules:
         assert_eq!(h["status"], "FAILING");
     }
 
+    // Assertions reported about several datasets by one event, and by a DatasetEvent, each
+    // count for their own dataset.
+    async fn assertions_about_several_datasets_and_from_a_dataset_event_each_judge_their_dataset(app) {
+        let rules = format!("rules:\n  - id: analytics_tests\n    kind: assertions\n    target: {{ namespace: \"{NS}\", name: \"analytics.*\" }}\n");
+        apply(&app, &rules, false).await;
+        let tested = |name: &str, assertion: &str, success: bool| {
+            let mut input = dataset(NS, name);
+            let facet = json!({"_producer": "x", "_schemaURL": "y", "assertions": [{"assertion": assertion, "column": "id", "success": success}]});
+            input["inputFacets"] = json!({"dataQualityAssertions": facet});
+            input
+        };
+        let inputs = vec![tested("analytics.orders", "unique", false), tested("analytics.customers", "not_null", true)];
+        app.ingest(&run_event("COMPLETE", "2024-05-31T22:00:00Z", &run_id(), ("dbt", "test.all"), inputs, vec![])).await;
+        let reason = |h: &Value| h["reasons"].as_array().and_then(|r| r.iter().find(|r| r["ruleId"] == "analytics_tests")).cloned().unwrap_or_default();
+        let orders = health(&app, "analytics.orders").await;
+        assert_eq!((orders["status"].clone(), reason(&orders)["observed"]["failed"].clone()), (json!("FAILING"), json!(["unique(id)"])), "{orders}");
+        let checks = |name: &'static str| {
+            let app = &app;
+            async move {
+                let q = r#"query($ns: String!, $name: String!) { dataset(namespace: $ns, name: $name) {
+                    checkResults(ruleId: "analytics_tests") { edges { node { outcome observed } } } } }"#;
+                app.query(q, json!({"ns": NS, "name": name})).await["dataset"]["checkResults"]["edges"].clone()
+            }
+        };
+        assert_eq!(checks("analytics.customers").await, json!([{"node": {"outcome": "PASS", "observed": {"failed": [], "missing": [], "passed": 1}}}]));
+        assert_eq!(health(&app, "analytics.customers").await["status"], "HEALTHY");
+
+        let mut reported = dataset(NS, "analytics.customers");
+        reported["facets"]["dataQualityAssertions"] =
+            json!({"_producer": "x", "_schemaURL": "y", "assertions": [{"assertion": "accepted_values", "column": "status", "success": false}]});
+        let event = json!({"eventTime": "2024-05-31T23:00:00Z", "dataset": reported, "producer": "x",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent"});
+        app.ingest(&event).await;
+        let customers = health(&app, "analytics.customers").await;
+        assert_eq!(reason(&customers)["observed"]["failed"], json!(["accepted_values(status)"]), "{customers}");
+        assert_eq!(customers["status"], "FAILING");
+
+        // A JobEvent (static lineage) reporting that the orders test passes now.
+        let event = json!({"eventTime": "2024-05-31T23:30:00Z", "job": {"namespace": "dbt", "name": "test.all"},
+            "inputs": [tested("analytics.orders", "unique", true)], "outputs": [], "producer": "x",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent"});
+        app.ingest(&event).await;
+        assert_eq!(checks("analytics.orders").await[0], json!({"node": {"outcome": "PASS", "observed": {"failed": [], "missing": [], "passed": 1}}}));
+        assert_eq!(health(&app, "analytics.orders").await["status"], "HEALTHY");
+    }
+
     async fn a_run_in_progress_evaluates_only_the_rules_its_evidence_is_for_and_the_write_all(app) {
         let contract = "  - id: orders_contract\n    kind: schema\n    target: { namespace: \"postgres://prod:5432\", name: analytics.orders }\n    required_columns: [{ name: id }]\n";
         apply(&app, &format!("{RULES}{contract}"), false).await;

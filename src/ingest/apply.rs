@@ -30,11 +30,23 @@ pub struct Context<'a> {
     /// Datasets this event named without changing them: only their `updated_at` is written,
     /// for all of them at once ([`Context::mark_unchanged_updated`]).
     unchanged: Mutex<Vec<DatasetId>>,
+    /// Assertions reported about the event's datasets, stored for all of them at once
+    /// ([`Context::store_assertions`]): a COMPLETE reports them on each of its inputs.
+    assertions: Mutex<Vec<AssertionObservation>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(tx: &'a WriteTx, event: &'a Event, now: DateTime<Utc>, event_hash: &'a str) -> Context<'a> {
-        Context { tx, event, now, event_hash, touched: Mutex::new(Vec::new()), ids: Mutex::new(HashMap::new()), unchanged: Mutex::new(Vec::new()) }
+        Context {
+            tx,
+            event,
+            now,
+            event_hash,
+            touched: Mutex::new(Vec::new()),
+            ids: Mutex::new(HashMap::new()),
+            unchanged: Mutex::new(Vec::new()),
+            assertions: Mutex::new(Vec::new()),
+        }
     }
 
     fn remember(&self, namespace: &str, name: &str, id: DatasetId) {
@@ -70,6 +82,18 @@ impl<'a> Context<'a> {
         if let Ok(mut unchanged) = self.unchanged.lock() {
             unchanged.push(id);
         }
+    }
+
+    fn assertions(&self, observed: Vec<AssertionObservation>) {
+        if let Ok(mut assertions) = self.assertions.lock() {
+            assertions.extend(observed);
+        }
+    }
+
+    /// Stores the assertions of the datasets applied so far, under the event's evidence key.
+    async fn store_assertions(&self, evidence_key: &str) -> Result<(), StoreError> {
+        let observed = self.assertions.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default();
+        self.tx.upsert_assertions(evidence_key, &observed).await
     }
 
     async fn mark_unchanged_updated(&self) -> Result<(), StoreError> {
@@ -170,6 +194,7 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
     let reported = datasets(ctx, &evidence, wrote_successfully, &mut run_io).await?;
     let input_ids: Vec<DatasetId> = reported.iter().filter(|r| r.1 == Direction::Input).map(|r| r.0).collect();
     run_test_facet(ctx, &run.facets, &evidence, &input_ids).await?;
+    ctx.store_assertions(&evidence.key).await?;
 
     let all = run_io.pairs();
     let io = IoSet { key: format!("run:{run_id}"), time: record.first_event_time, seen: at, all: &all, reported: &reported };
@@ -206,6 +231,7 @@ pub async fn dataset_event(ctx: &Context<'_>) -> Result<(), StoreError> {
     };
     let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
     let (id, _, arrived) = apply_dataset(ctx, dataset, &evidence, false).await?;
+    ctx.store_assertions(&evidence.key).await?;
     ctx.mark_unchanged_updated().await?;
     ctx.touch(id, arrived);
     column_lineage(ctx, id, dataset).await
@@ -221,6 +247,7 @@ pub async fn job_event(ctx: &Context<'_>) -> Result<(), StoreError> {
     merge_facets(&mut job_state.facets, &job.facets);
     let evidence = Evidence { key: format!("event:{}", ctx.event_hash), run_id: None, at: ctx.event.event_time };
     let reported = datasets(ctx, &evidence, false, &mut RunIoRows::none()).await?;
+    ctx.store_assertions(&evidence.key).await?;
     let io = IoSet {
         key: format!("job-event:{}", ctx.event_hash),
         time: ctx.event.event_time,
@@ -316,9 +343,7 @@ async fn apply_dataset(
         })
         .collect();
     tx.upsert_metrics(&evidence.key, &metrics).await?;
-    let assertions: Vec<AssertionObservation> =
-        assertions.into_iter().map(|a| assertion_observation(state.id, evidence, a)).collect();
-    tx.upsert_assertions(&evidence.key, &assertions).await?;
+    ctx.assertions(assertions.into_iter().map(|a| assertion_observation(state.id, evidence, a)).collect());
 
     if is_successful_write && state.last_written_at.is_none_or(|t| at >= t) {
         state.last_written_at = Some(at);
@@ -394,8 +419,7 @@ async fn run_test_facet(
             None if inputs.len() == 1 => inputs[0],
             None => continue,
         };
-        let observation = assertion_observation(dataset_id, evidence, test.assertion);
-        ctx.tx.upsert_assertions(&evidence.key, std::slice::from_ref(&observation)).await?;
+        ctx.assertions(vec![assertion_observation(dataset_id, evidence, test.assertion)]);
         ctx.touch(dataset_id, Arrived { assertions: true, ..Arrived::default() });
     }
     Ok(())
