@@ -20,6 +20,8 @@ mod quality;
 mod read;
 mod recorded_checks;
 mod retention;
+#[cfg(test)]
+mod test_postgres;
 mod tokens;
 mod write;
 mod writer_thread;

@@ -185,7 +185,8 @@ impl WriteTx {
     }
 
     /// The ids of the rules ever deleted (some may exist again), read once per transaction:
-    /// only those can have results on a dataset without a latest one (see `record_checks`).
+    /// on SQLite, only those can have results on a dataset without a latest one (see
+    /// `record_checks`).
     pub(super) async fn deleted_rules(&self) -> Result<rustc_hash::FxHashSet<String>, StoreError> {
         if let Some(deleted) = self.memo.lock().ok().and_then(|memo| memo.deleted_rules.clone()) {
             return Ok(deleted);

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entities::{check_result, latest_check};
 use super::quality::check_record;
@@ -71,8 +71,13 @@ impl WriteTx {
             ..Default::default()
         });
         let mut inserted = check_result::Entity::insert_many(rows).exec_with_returning(&self.tx).await?;
+        // Only where write transactions run one at a time (SQLite, `BEGIN IMMEDIATE`) does a
+        // missing latest row mean the rule has no result on the dataset: on PostgreSQL another
+        // writer may have inserted one after the read above (a row that did not exist could
+        // not be locked), and the rules deleted since this transaction read them are unknown.
+        let serialised = self.tx.get_database_backend() == sea_orm::DbBackend::Sqlite;
         let first_results = inserted.iter().any(|row| !latest.contains_key(&(row.rule_id.clone(), row.dataset_id)));
-        let deleted = if first_results { self.deleted_rules().await? } else { Default::default() };
+        let deleted = if first_results && serialised { self.deleted_rules().await? } else { Default::default() };
         // Ids are handed out in the order of the VALUES list on both backends; RETURNING's own
         // order is not promised.
         inserted.sort_by_key(|row| row.id);
@@ -100,11 +105,11 @@ impl WriteTx {
                     Some(_) => Replaced::Verdict(verdict(&found.outcome, &found.severity)),
                     None => Replaced::Unknown,
                 },
-                // Every result recorded here makes or keeps a latest row, and only deleting its
-                // rule removes those: without one, the rule has no history on the dataset
-                // unless it was deleted and made again, when what this result supersedes is
-                // left for the database to say.
-                None if deleted.contains(&row.rule_id) => Replaced::Unknown,
+                // Every result recorded makes or keeps a latest row, and only deleting its rule
+                // removes those: without one, the rule has no history on the dataset unless it
+                // was deleted and made again (or, on PostgreSQL, a concurrent writer recorded
+                // one), when what this result supersedes is left for the database to say.
+                None if !serialised || deleted.contains(&row.rule_id) => Replaced::Unknown,
                 None => Replaced::Nothing,
             };
             self.recorded.remember(&row.rule_id, DatasetId(row.dataset_id), Recorded { check_id: row.id, replaced });
@@ -214,6 +219,7 @@ mod tests {
     use crate::quality::evaluate::CheckOutcome;
     use crate::quality::{RuleDefinition, definition::TargetDefinition};
     use crate::store::Store;
+    use crate::store::test_postgres::PostgresDb;
 
     fn at(hour: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default()
@@ -224,30 +230,38 @@ mod tests {
     /// that no incident can be open).
     async fn record(store: &Store, dataset: DatasetId, outcome: Outcome, hour: i64) -> (Option<(Outcome, Severity)>, bool) {
         let tx = store.begin_write().await.expect("begin");
+        let answer = record_in(&tx, "r", dataset, outcome, hour).await;
+        tx.commit().await.expect("commit");
+        answer
+    }
+
+    async fn record_in(tx: &WriteTx, rule: &str, dataset: DatasetId, outcome: Outcome, hour: i64) -> (Option<(Outcome, Severity)>, bool) {
         let checked = CheckOutcome { outcome, severity: Severity::Block, observed: None, expected: String::new(), message: String::new() };
         let record =
-            CheckOutcomeRecord { rule_id: "r", rule_version: 1, dataset_id: dataset, outcome: &checked, run_id: None, at: at(hour), evidence_time: at(hour) };
+            CheckOutcomeRecord { rule_id: rule, rule_version: 1, dataset_id: dataset, outcome: &checked, run_id: None, at: at(hour), evidence_time: at(hour) };
         let stored = tx.record_checks(&[record], Trigger::Event).await.expect("record");
         let superseded = tx.superseded_verdict(&stored[0]).await.expect("superseded");
-        let quiet = tx.replaced_a_pass_or_nothing(&stored[0]);
-        tx.commit().await.expect("commit");
-        (superseded, quiet)
+        (superseded, tx.replaced_a_pass_or_nothing(&stored[0]))
     }
 
     async fn change_rule(store: &Store, delete: bool) {
+        let tx = store.begin_write().await.expect("begin");
+        change_rule_in(&tx, "r", delete).await;
+        tx.commit().await.expect("commit");
+    }
+
+    async fn change_rule_in(tx: &WriteTx, rule: &str, delete: bool) {
         let definition = RuleDefinition {
-            id: "r".into(),
+            id: rule.into(),
             kind: "assertions".into(),
             target: TargetDefinition { namespace: "wh".into(), name: "*".into() },
             ..Default::default()
         };
-        let tx = store.begin_write().await.expect("begin");
         if delete {
-            assert!(tx.delete_rule("r", "test", at(0)).await.expect("delete"));
+            assert!(tx.delete_rule(rule, "test", at(0)).await.expect("delete"));
         } else {
             tx.save_rule(&definition, Severity::Block, "test", at(0)).await.expect("save");
         }
-        tx.commit().await.expect("commit");
     }
 
     /// A rule's first result on a dataset supersedes nothing, known without asking the
@@ -274,5 +288,60 @@ mod tests {
         change_rule(&store, true).await;
         change_rule(&store, false).await;
         assert_eq!(record(&store, b, Outcome::Pass, 2).await, (Some((Outcome::Fail, Severity::Block)), false), "after re-creation");
+
+        // The same within one transaction, which had read the deleted rules before, for a
+        // rule never deleted until then.
+        let tx = store.begin_write().await.expect("begin");
+        change_rule_in(&tx, "s", false).await;
+        let c = tx.upsert_dataset("wh", "c", at(0)).await.expect("c").id;
+        assert_eq!(record_in(&tx, "s", c, Outcome::Fail, 1).await, (None, true), "first result on c");
+        tx.commit().await.expect("commit");
+        let tx = store.begin_write().await.expect("begin");
+        let d = tx.upsert_dataset("wh", "d", at(0)).await.expect("d").id;
+        assert_eq!(record_in(&tx, "s", d, Outcome::Pass, 1).await, (None, true), "first result on d: the deleted rules are read");
+        change_rule_in(&tx, "s", true).await;
+        change_rule_in(&tx, "s", false).await;
+        assert_eq!(record_in(&tx, "s", c, Outcome::Pass, 2).await, (Some((Outcome::Fail, Severity::Block)), false), "deleted in this transaction");
+        tx.commit().await.expect("commit");
+    }
+
+    /// On PostgreSQL writers run in parallel, and a latest row another writer is inserting
+    /// cannot be locked: a result recorded meanwhile is not taken for the first, and knows
+    /// the failure it replaced once that writer commits.
+    #[tokio::test]
+    async fn on_postgres_a_result_raced_by_the_first_knows_what_it_replaced() {
+        let Some(db) = PostgresDb::create().await else {
+            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+            return;
+        };
+        let store = Store::connect(&db.url()).await.expect("connect");
+        store.migrate().await.expect("migrations");
+        change_rule(&store, false).await;
+        let a = {
+            let tx = store.begin_write().await.expect("begin");
+            let a = tx.upsert_dataset("wh", "a", at(0)).await.expect("a").id;
+            tx.commit().await.expect("commit");
+            a
+        };
+        let first = store.begin_write().await.expect("begin");
+        assert_eq!(record_in(&first, "r", a, Outcome::Fail, 1).await, (None, false), "not claimed as the first");
+        let racing = store.clone();
+        let second = tokio::spawn(async move {
+            let tx = racing.begin_write().await.expect("begin");
+            let answer = record_in(&tx, "r", a, Outcome::Pass, 2).await;
+            tx.commit().await.expect("commit");
+            answer
+        });
+        // The second writer read no latest row and now waits for the first one's.
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        for _ in 0..500 {
+            let row = store.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting)).await.expect("query");
+            if row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        first.commit().await.expect("commit");
+        assert_eq!(second.await.expect("second writer"), (Some((Outcome::Fail, Severity::Block)), false));
     }
 }

@@ -100,6 +100,7 @@ mod tests {
 
     use super::chosen_cpu;
     use crate::store::Store;
+    use crate::store::test_postgres::PostgresDb;
 
     #[test]
     fn the_writer_takes_the_last_cpu_unless_told_otherwise() {
@@ -152,43 +153,6 @@ mod tests {
         assert_writes_run_on_one_pinned_thread(&store).await;
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    /// A PostgreSQL database for one test, dropped with it.
-    struct PostgresDb {
-        admin_url: String,
-        name: String,
-    }
-
-    impl PostgresDb {
-        async fn create() -> Option<PostgresDb> {
-            let admin_url = std::env::var("WEIR_TEST_DATABASE_URL").ok()?;
-            let name = format!("weir_writer_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to WEIR_TEST_DATABASE_URL");
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
-            Some(PostgresDb { admin_url, name })
-        }
-
-        fn url(&self) -> String {
-            let base = self.admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
-            format!("{base}/{}", self.name)
-        }
-    }
-
-    impl Drop for PostgresDb {
-        fn drop(&mut self) {
-            let (url, name) = (self.admin_url.clone(), self.name.clone());
-            // Drop runs inside the test's runtime; a thread of its own runs the statement.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-                rt.block_on(async {
-                    if let Ok(admin) = sea_orm::Database::connect(&url).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
-                    }
-                });
-            })
-            .join();
-        }
     }
 
     /// The server process behind the connection of a write transaction begun on this thread.

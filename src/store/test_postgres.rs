@@ -1,0 +1,42 @@
+//! A PostgreSQL database of its own for a unit test of the store that needs PostgreSQL (at
+//! `WEIR_TEST_DATABASE_URL`, which CI sets; the integration suite has its own in
+//! `tests/common`).
+
+use sea_orm::ConnectionTrait;
+
+/// A PostgreSQL database for one test, dropped with it.
+pub(super) struct PostgresDb {
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresDb {
+    pub(super) async fn create() -> Option<PostgresDb> {
+        let admin_url = std::env::var("WEIR_TEST_DATABASE_URL").ok()?;
+        let name = format!("weir_store_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to WEIR_TEST_DATABASE_URL");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+        Some(PostgresDb { admin_url, name })
+    }
+
+    pub(super) fn url(&self) -> String {
+        let base = self.admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; a thread of its own runs the statement.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&url).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
