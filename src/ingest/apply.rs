@@ -1,7 +1,7 @@
 //! Applying one parsed event to the graph, inside the ingest transaction.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
@@ -84,15 +84,15 @@ impl<'a> Context<'a> {
         }
     }
 
+    // Never held across an await, and each push leaves the list whole: a poisoned lock still
+    // holds every observation, which must not be dropped.
     fn assertions(&self, observed: Vec<AssertionObservation>) {
-        if let Ok(mut assertions) = self.assertions.lock() {
-            assertions.extend(observed);
-        }
+        self.assertions.lock().unwrap_or_else(PoisonError::into_inner).extend(observed);
     }
 
     /// Stores the assertions of the datasets applied so far, under the event's evidence key.
     async fn store_assertions(&self, evidence_key: &str) -> Result<(), StoreError> {
-        let observed = self.assertions.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default();
+        let observed = std::mem::take(&mut *self.assertions.lock().unwrap_or_else(PoisonError::into_inner));
         self.tx.upsert_assertions(evidence_key, &observed).await
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Ingestion decides *what* changes (state transitions, versions, current edges); this file
 //! only knows *how* to read and write the rows. Rows that several concurrent events may touch
-//! are created with `INSERT .. ON CONFLICT DO NOTHING` and then read back, and on PostgreSQL
+//! are created with `INSERT .. ON CONFLICT DO NOTHING` (and read back when another writer
+//! inserted them first), and on PostgreSQL
 //! the job row is locked first (`FOR UPDATE`), so two events of one job apply one after the
 //! other while events of different jobs run in parallel.
 
