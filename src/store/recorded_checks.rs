@@ -219,7 +219,7 @@ mod tests {
     use crate::quality::evaluate::CheckOutcome;
     use crate::quality::{RuleDefinition, definition::TargetDefinition};
     use crate::store::Store;
-    use crate::store::test_postgres::PostgresDb;
+    use crate::store::test_postgres::{PostgresDb, wait_for_a_lock_wait};
 
     fn at(hour: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default()
@@ -333,14 +333,7 @@ mod tests {
             answer
         });
         // The second writer read no latest row and now waits for the first one's.
-        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
-        for _ in 0..500 {
-            let row = store.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting)).await.expect("query");
-            if row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) > 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        wait_for_a_lock_wait(&store).await;
         first.commit().await.expect("commit");
         assert_eq!(second.await.expect("second writer"), (Some((Outcome::Fail, Severity::Block)), false));
     }

@@ -4,6 +4,8 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::Store;
+
 /// A PostgreSQL database for one test, dropped with it.
 pub(super) struct PostgresDb {
     admin_url: String,
@@ -38,5 +40,18 @@ impl Drop for PostgresDb {
             });
         })
         .join();
+    }
+}
+
+/// Returns once a session of `store`'s database waits for a lock (another writer's row), or
+/// after five seconds: a test that races two writers lets the first commit only then.
+pub(super) async fn wait_for_a_lock_wait(store: &Store) {
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    for _ in 0..500 {
+        let row = store.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting)).await.expect("query");
+        if row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }

@@ -1158,6 +1158,31 @@ mod tests {
         assert_eq!(store.job_by_ref("etl", "dag").await.expect("read").map(|j| j.id), Some(parent));
     }
 
+    /// Two writers creating the same job on PostgreSQL: the second waits for the first's
+    /// insert, finds the row there, and locks and returns it.
+    #[tokio::test]
+    async fn on_postgres_a_job_created_meanwhile_is_found_and_locked() {
+        let Some(db) = crate::store::test_postgres::PostgresDb::create().await else {
+            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+            return;
+        };
+        let store = Store::connect(&db.url()).await.expect("connect");
+        store.migrate().await.expect("migrations");
+        let first = store.begin_write().await.expect("begin");
+        let created = first.lock_job("etl", "dag.task", at(1)).await.expect("new job").id;
+        let racing = store.clone();
+        let second = tokio::spawn(async move {
+            let tx = racing.begin_write().await.expect("begin");
+            let found = tx.lock_job("etl", "dag.task", at(2)).await.expect("job").id;
+            tx.commit().await.expect("commit");
+            found
+        });
+        crate::store::test_postgres::wait_for_a_lock_wait(&store).await;
+        first.commit().await.expect("commit");
+        assert_eq!(second.await.expect("second writer"), created);
+        assert_eq!(store.job_by_ref("etl", "dag.task").await.expect("read").map(|j| j.id), Some(created));
+    }
+
     /// A transaction marks datasets named without change at commit, with its latest time, and
     /// never moves back a dataset it wrote later; a savepoint marks at once.
     #[tokio::test]
