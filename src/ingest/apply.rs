@@ -183,9 +183,15 @@ pub async fn run_event(ctx: &Context<'_>) -> Result<RunEventApplied, IngestError
     merge_facets(&mut record.facets, &run.facets);
     tx.save_run(&record, is_new, ctx.now).await?;
 
-    if job_state.latest_run_time.is_none_or(|t| record.first_event_time >= t) {
+    // The job's latest run is the one first seen last. A run already the latest (a COMPLETE
+    // after its START, nearly every one) stays so whatever its times: nothing to read.
+    let is_latest = match &job_state.latest_run_id {
+        None => true,
+        Some(latest) if *latest == run_id => true,
+        Some(latest) => tx.run_first_event_time(latest).await?.is_none_or(|t| record.first_event_time >= t),
+    };
+    if is_latest {
         job_state.latest_run_id = Some(run_id.clone());
-        job_state.latest_run_time = Some(record.first_event_time);
     }
 
     let evidence = Evidence { key: run_id.clone(), run_id: Some(&run_id), at };

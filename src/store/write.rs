@@ -110,7 +110,6 @@ pub struct JobState {
     pub current_io_key: Option<String>,
     pub current_io_time: Option<DateTime<Utc>>,
     pub latest_run_id: Option<String>,
-    pub latest_run_time: Option<DateTime<Utc>>,
 }
 
 /// The mutable state of a dataset row. Its facets are kept as stored (compressed): only an
@@ -419,16 +418,6 @@ impl WriteTx {
         now: DateTime<Utc>,
     ) -> Result<JobState, StoreError> {
         let found = self.find_or_insert_locked_job(namespace, name, now).await?;
-        let latest_run_time = match &found.latest_run_id {
-            // Only the time: the whole row would decode the run's facets JSON for nothing.
-            Some(run_id) => run::Entity::find_by_id(run_id.clone())
-                .select_only()
-                .column(run::Column::FirstEventTime)
-                .into_tuple::<DateTime<Utc>>()
-                .one(&self.tx)
-                .await?,
-            None => None,
-        };
         Ok(JobState {
             id: JobId(found.id),
             parent_job_id: found.parent_job_id.map(JobId),
@@ -436,8 +425,19 @@ impl WriteTx {
             current_io_key: found.current_io_key,
             current_io_time: found.current_io_time,
             latest_run_id: found.latest_run_id,
-            latest_run_time,
         })
+    }
+
+    /// When a run was first seen (its earliest event), if it is stored. Only the time: the
+    /// whole row would decode the run's facets for nothing.
+    pub async fn run_first_event_time(&self, run_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let found = run::Entity::find_by_id(run_id.to_string())
+            .select_only()
+            .column(run::Column::FirstEventTime)
+            .into_tuple::<DateTime<Utc>>()
+            .one(&self.tx)
+            .await?;
+        Ok(found)
     }
 
     pub async fn save_job(&self, state: &JobState, now: DateTime<Utc>) -> Result<(), StoreError> {
