@@ -70,22 +70,19 @@ impl<'a> Context<'a> {
         if !arrived.any() {
             return;
         }
-        if let Ok(mut touched) = self.touched.lock() {
-            match touched.iter_mut().find(|(d, _)| *d == id) {
-                Some((_, known)) => known.add(arrived),
-                None => touched.push((id, arrived)),
-            }
+        let mut touched = self.touched.lock().unwrap_or_else(PoisonError::into_inner);
+        match touched.iter_mut().find(|(d, _)| *d == id) {
+            Some((_, known)) => known.add(arrived),
+            None => touched.push((id, arrived)),
         }
     }
 
     fn unchanged(&self, id: DatasetId) {
-        if let Ok(mut unchanged) = self.unchanged.lock() {
-            unchanged.push(id);
-        }
+        self.unchanged.lock().unwrap_or_else(PoisonError::into_inner).push(id);
     }
 
-    // Never held across an await, and each push leaves the list whole: a poisoned lock still
-    // holds every observation, which must not be dropped.
+    // The lists below are never locked across an await, and each change leaves them whole: a
+    // poisoned lock still holds everything, which must not be dropped.
     fn assertions(&self, observed: Vec<AssertionObservation>) {
         self.assertions.lock().unwrap_or_else(PoisonError::into_inner).extend(observed);
     }
@@ -97,12 +94,12 @@ impl<'a> Context<'a> {
     }
 
     async fn mark_unchanged_updated(&self) -> Result<(), StoreError> {
-        let ids = self.unchanged.lock().map(|mut ids| std::mem::take(&mut *ids)).unwrap_or_default();
+        let ids = std::mem::take(&mut *self.unchanged.lock().unwrap_or_else(PoisonError::into_inner));
         self.tx.mark_datasets_updated(&ids, self.now).await
     }
 
     pub fn touched(&self) -> Vec<(DatasetId, Arrived)> {
-        self.touched.lock().map(|t| t.clone()).unwrap_or_default()
+        self.touched.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 

@@ -333,7 +333,7 @@ mod tests {
             answer
         });
         // The second writer read no latest row and now waits for the first one's.
-        wait_for_a_lock_wait(&store).await;
+        assert!(wait_for_a_lock_wait(&store).await, "the second writer never waited for the first");
         first.commit().await.expect("commit");
         assert_eq!(second.await.expect("second writer"), (Some((Outcome::Fail, Severity::Block)), false));
     }

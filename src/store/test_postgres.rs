@@ -43,15 +43,17 @@ impl Drop for PostgresDb {
     }
 }
 
-/// Returns once a session of `store`'s database waits for a lock (another writer's row), or
-/// after five seconds: a test that races two writers lets the first commit only then.
-pub(super) async fn wait_for_a_lock_wait(store: &Store) {
+/// Whether a session of `store`'s database came to wait for a lock (another writer's row)
+/// within 30 seconds. A test that races two writers lets the first commit only then, and
+/// asserts it: had the first committed sooner, the second would not have raced at all.
+pub(super) async fn wait_for_a_lock_wait(store: &Store) -> bool {
     let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    for _ in 0..500 {
+    for _ in 0..3000 {
         let row = store.db.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting)).await.expect("query");
         if row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or(0) > 0 {
-            return;
+            return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    false
 }

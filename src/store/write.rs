@@ -1158,8 +1158,9 @@ mod tests {
         assert_eq!(store.job_by_ref("etl", "dag").await.expect("read").map(|j| j.id), Some(parent));
     }
 
-    /// Two writers creating the same job on PostgreSQL: the second waits for the first's
-    /// insert, finds the row there, and locks and returns it.
+    /// Two writers creating the same job on PostgreSQL: the second finds no job, waits on the
+    /// first's insert of the same one, finds the row there once it commits, and locks and
+    /// returns it (the insert's conflict path).
     #[tokio::test]
     async fn on_postgres_a_job_created_meanwhile_is_found_and_locked() {
         let Some(db) = crate::store::test_postgres::PostgresDb::create().await else {
@@ -1168,6 +1169,10 @@ mod tests {
         };
         let store = Store::connect(&db.url()).await.expect("connect");
         store.migrate().await.expect("migrations");
+        // The namespace exists already, so that the second writer's wait is on the job row.
+        let tx = store.begin_write().await.expect("begin");
+        tx.ensure_namespace("etl", at(0)).await.expect("namespace");
+        tx.commit().await.expect("commit");
         let first = store.begin_write().await.expect("begin");
         let created = first.lock_job("etl", "dag.task", at(1)).await.expect("new job").id;
         let racing = store.clone();
@@ -1177,7 +1182,7 @@ mod tests {
             tx.commit().await.expect("commit");
             found
         });
-        crate::store::test_postgres::wait_for_a_lock_wait(&store).await;
+        assert!(crate::store::test_postgres::wait_for_a_lock_wait(&store).await, "the second writer never waited for the first");
         first.commit().await.expect("commit");
         assert_eq!(second.await.expect("second writer"), created);
         assert_eq!(store.job_by_ref("etl", "dag.task").await.expect("read").map(|j| j.id), Some(created));
