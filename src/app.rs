@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use thiserror::Error;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -133,7 +134,15 @@ impl App {
             tokio::spawn(task)
         });
         let warming = tokio::spawn(warm_lineage(self.store.clone(), self.lineage.clone()));
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        // Answers are written whole, so Nagle's algorithm only delays them: the last partial
+        // segment of a large one (a lineage graph of megabytes) could wait for the client's
+        // delayed acknowledgement.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
+        let served = axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await;
         warming.abort();
         let _ = stop_tx.send(true);
         for task in [sweeper, retention, deliverer].into_iter().flatten() {
