@@ -310,12 +310,7 @@ mod tests {
     /// the failure it replaced once that writer commits.
     #[tokio::test]
     async fn on_postgres_a_result_raced_by_the_first_knows_what_it_replaced() {
-        let Some(db) = PostgresDb::create().await else {
-            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
-            return;
-        };
-        let store = Store::connect(&db.url()).await.expect("connect");
-        store.migrate().await.expect("migrations");
+        let Some((store, _db)) = PostgresDb::migrated_store().await else { return };
         change_rule(&store, false).await;
         let a = {
             let tx = store.begin_write().await.expect("begin");

@@ -21,7 +21,19 @@ impl PostgresDb {
         Some(PostgresDb { admin_url, name })
     }
 
-    pub(super) fn url(&self) -> String {
+    /// A migrated store on a database of its own, and the database (keep it alive: dropping it
+    /// drops the database); `None`, with a message, when `WEIR_TEST_DATABASE_URL` is unset.
+    pub(super) async fn migrated_store() -> Option<(Store, PostgresDb)> {
+        let Some(db) = PostgresDb::create().await else {
+            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
+            return None;
+        };
+        let store = Store::connect(&db.url()).await.expect("connect");
+        store.migrate().await.expect("migrations");
+        Some((store, db))
+    }
+
+    fn url(&self) -> String {
         let base = self.admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("database URL has a path");
         format!("{base}/{}", self.name)
     }

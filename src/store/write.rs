@@ -1163,12 +1163,7 @@ mod tests {
     /// returns it (the insert's conflict path).
     #[tokio::test]
     async fn on_postgres_a_job_created_meanwhile_is_found_and_locked() {
-        let Some(db) = crate::store::test_postgres::PostgresDb::create().await else {
-            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
-            return;
-        };
-        let store = Store::connect(&db.url()).await.expect("connect");
-        store.migrate().await.expect("migrations");
+        let Some((store, _db)) = crate::store::test_postgres::PostgresDb::migrated_store().await else { return };
         // The namespace exists already, so that the second writer's wait is on the job row.
         let tx = store.begin_write().await.expect("begin");
         tx.ensure_namespace("etl", at(0)).await.expect("namespace");

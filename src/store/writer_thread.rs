@@ -166,12 +166,7 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_writes_run_on_one_pinned_thread() {
-        let Some(db) = PostgresDb::create().await else {
-            eprintln!("skipped: WEIR_TEST_DATABASE_URL is not set (CI sets it)");
-            return;
-        };
-        let store = Store::connect(&db.url()).await.expect("connect");
-        store.migrate().await.expect("migrations");
+        let Some((store, _db)) = PostgresDb::migrated_store().await else { return };
         assert_writes_run_on_one_pinned_thread(&store).await;
         // The writer thread's transactions all go through its one connection; those begun
         // elsewhere (gate decisions, mutations) go through the shared pool.
