@@ -690,8 +690,10 @@ async fn first_query(server: &Server, wh: &Warehouse) -> f64 {
     let (datasets, _) = picks(wh, 1);
     let Some(ds) = datasets.first().map(|&d| &wh.datasets[d]) else { return f64::NAN };
     let q = "query($id: ID!) { lineage(nodeId: $id, direction: UPSTREAM, depth: 1) { nodes { id } } }";
+    let variables = json!({ "id": format!("dataset:{}:{}", ds.namespace, ds.name) });
+    let client = reqwest::Client::new();
     let t = Instant::now();
-    let answer = graphql(&reqwest::Client::new(), &server.base, q, json!({ "id": format!("dataset:{}:{}", ds.namespace, ds.name) })).await;
+    let answer = graphql(&client, &server.base, q, variables).await;
     let elapsed = t.elapsed().as_secs_f64() * 1000.0;
     decode(answer);
     elapsed
